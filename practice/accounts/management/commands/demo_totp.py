@@ -1,0 +1,28 @@
+"""Print a demo account's current TOTP code (DEBUG only): try the demo without a phone."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django_otp.oath import TOTP
+
+from practice.accounts.demo import DEMO_STAFF, demo_totp_key
+
+
+class Command(BaseCommand):
+    help = "Print the current 6-digit code for a demo account (DEBUG only)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("demo_totp only runs with DJANGO_DEBUG on.")
+        if options["username"] not in {s.username for s in DEMO_STAFF}:
+            raise CommandError("That is not a demo account.")
+        totp = TOTP(bytes.fromhex(demo_totp_key(options["username"])))
+        totp.time = time.time()
+        self.stdout.write(f"{totp.token():06d}")

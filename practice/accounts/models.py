@@ -1,0 +1,158 @@
+"""Staff and client accounts, their roles, and hashed single-use backup codes."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models, transaction
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin
+
+
+class Role(models.TextChoices):
+    COUNSELLOR = "counsellor", _("Counsellor")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    MANAGER = "manager", _("Service manager")
+    ADMINISTRATOR = "administrator", _("Administrator")
+    CLIENT = "client", _("Client")
+
+
+STAFF_ROLES = (Role.COUNSELLOR, Role.SUPERVISOR, Role.MANAGER, Role.ADMINISTRATOR)
+
+# Where each role lands after signing in; the order is the order of preference for a staff
+# member who holds several roles.
+ROLE_HOME_URL_NAMES = {
+    Role.COUNSELLOR: "counsellor_home",
+    Role.SUPERVISOR: "supervisor_home",
+    Role.MANAGER: "manager_home",
+    Role.ADMINISTRATOR: "administrator_home",
+    Role.CLIENT: "portal:home",
+}
+
+
+class User(AbstractUser):
+    """A person who signs in: a member of staff holding one or more roles, or a client.
+
+    A client account never holds a staff role (a database constraint says so), and it
+    carries no name or contact details: those live encrypted in the client's identity.
+    """
+
+    is_counsellor = models.BooleanField(_("counsellor"), default=False)
+    is_supervisor = models.BooleanField(_("supervisor"), default=False)
+    is_service_manager = models.BooleanField(_("service manager"), default=False)
+    is_administrator = models.BooleanField(_("administrator"), default=False)
+    is_client_account = models.BooleanField(_("client account"), default=False)
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="user_client_account_has_no_staff_role",
+                condition=models.Q(is_client_account=False)
+                | models.Q(
+                    is_counsellor=False,
+                    is_supervisor=False,
+                    is_service_manager=False,
+                    is_administrator=False,
+                    is_staff=False,
+                    is_superuser=False,
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def roles(self) -> list[Role]:
+        held = {
+            Role.COUNSELLOR: self.is_counsellor,
+            Role.SUPERVISOR: self.is_supervisor,
+            Role.MANAGER: self.is_service_manager,
+            Role.ADMINISTRATOR: self.is_administrator,
+            Role.CLIENT: self.is_client_account,
+        }
+        return [role for role in ROLE_HOME_URL_NAMES if held[role]]
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+    @property
+    def is_staff_member(self) -> bool:
+        return any(self.has_role(role) for role in STAFF_ROLES)
+
+    @property
+    def home_url_name(self) -> str | None:
+        roles = self.roles
+        return ROLE_HOME_URL_NAMES[roles[0]] if roles else None
+
+
+BACKUP_CODE_COUNT = 10
+_BACKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def normalise_backup_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def hash_backup_code(code: str) -> str:
+    """Keyed hash of a backup code, so the database alone cannot be used to sign in."""
+    normalised = normalise_backup_code(code)
+    return salted_hmac("practice.accounts.backup-code", normalised, algorithm="sha256").hexdigest()
+
+
+def new_backup_code() -> str:
+    raw = "".join(secrets.choice(_BACKUP_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+class BackupCodeDevice(ThrottlingMixin, Device):
+    """Single-use backup codes, stored only as keyed hashes (django-otp's own static
+    tokens are stored in clear)."""
+
+    class Meta(Device.Meta):
+        verbose_name = "backup code set"
+
+    def get_throttle_factor(self) -> int:
+        return 1
+
+    def verify_token(self, token: Any) -> bool:
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        code_hash = hash_backup_code(str(token))
+        with transaction.atomic():
+            # Deleting is the check: of two concurrent uses of one code only one deletes it.
+            deleted, _ = BackupCode.objects.filter(device=self, code_hash=code_hash).delete()
+        if deleted:
+            self.throttle_reset()
+            return True
+        self.throttle_increment()
+        return False
+
+    def replace_codes(self, codes: list[str]) -> None:
+        with transaction.atomic():
+            self.codes.all().delete()
+            BackupCode.objects.bulk_create(
+                BackupCode(device=self, code_hash=hash_backup_code(code)) for code in codes
+            )
+
+    def remaining(self) -> int:
+        return self.codes.count()
+
+
+class BackupCode(models.Model):
+    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device", "code_hash"], name="backup_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"backup code #{self.pk}"

@@ -1,0 +1,59 @@
+"""Verbs for accounts and second factors: each audited, each with a keyword-only ``by``."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest
+from django_otp import devices_for_user
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from practice.accounts.models import (
+    BACKUP_CODE_COUNT,
+    BackupCodeDevice,
+    User,
+    new_backup_code,
+)
+from practice.audit.services import record
+
+
+def has_confirmed_device(user: User) -> bool:
+    return any(True for _ in devices_for_user(user, confirmed=True))
+
+
+def pending_totp_device(user: User) -> TOTPDevice:
+    """The unconfirmed authenticator being set up, created on first visit."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def confirm_totp_device(device: TOTPDevice, *, by: User, request: HttpRequest) -> list[str]:
+    """Confirm a new authenticator and issue a fresh set of backup codes (returned once)."""
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
+    codes = issue_backup_codes(device.user, by=by, request=request)
+    record("auth.otp.enrolled", by=by, target=device.user, request=request)
+    return codes
+
+
+@transaction.atomic
+def issue_backup_codes(user: User, *, by: User, request: HttpRequest | None = None) -> list[str]:
+    """Replace the user's backup codes; the plain codes are shown once and never stored."""
+    device, _ = BackupCodeDevice.objects.get_or_create(
+        user=user, defaults={"name": "Backup codes", "confirmed": True}
+    )
+    codes = [new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
+    device.replace_codes(codes)
+    record("auth.backup_codes.issued", by=by, target=user, request=request)
+    return codes
+
+
+@transaction.atomic
+def reset_second_factor(user: User, *, by: User, request: HttpRequest | None = None) -> None:
+    """Remove every device (a lost phone); the user enrols again at the next sign-in."""
+    for device in list(devices_for_user(user, confirmed=None)):
+        device.delete()
+    record("auth.otp.reset", by=by, target=user, request=request)

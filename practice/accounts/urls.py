@@ -1,0 +1,14 @@
+from django.urls import path
+
+from practice.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("verify/", views.verify_view, name="verify"),
+    path("enrol/", views.enrol_view, name="enrol"),
+    path("backup-codes/", views.backup_codes_view, name="backup_codes"),
+    path("logout/", views.logout_view, name="logout"),
+    path("session/keepalive/", views.keepalive_view, name="keepalive"),
+]

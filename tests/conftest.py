@@ -1,0 +1,121 @@
+"""Shared personas and helpers.
+
+Personas: the allocated counsellor, a colleague (another counsellor), a supervisor, a service
+manager, an administrator, a client with a portal account, and an outsider (signed in, no role).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from practice.accounts.models import Role, User
+
+PASSWORD = "a-long-test-Passphrase-42"
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests(settings: Any) -> None:
+    # Argon2 is deliberately slow; tests that check the hasher ask for it explicitly.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+    ]
+
+
+def make_user(username: str, *roles: Role, with_device: bool = True, **extra: Any) -> User:
+    user = User(
+        username=username,
+        first_name=username.capitalize(),
+        last_name="Test",
+        is_counsellor=Role.COUNSELLOR in roles,
+        is_supervisor=Role.SUPERVISOR in roles,
+        is_service_manager=Role.MANAGER in roles,
+        is_administrator=Role.ADMINISTRATOR in roles,
+        is_client_account=Role.CLIENT in roles,
+        **extra,
+    )
+    user.set_password(PASSWORD)
+    user.save()
+    if with_device:
+        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    return user
+
+
+def current_code(user: User, *, at: float | None = None) -> str:
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = at if at is not None else time.time()
+    return f"{totp.token():06d}"
+
+
+def verified_client(user: User) -> Client:
+    """A test client signed in as ``user`` who has passed the second factor."""
+    client = Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def counsellor(db: None) -> User:
+    return make_user("casey", Role.COUNSELLOR)
+
+
+@pytest.fixture
+def colleague(db: None) -> User:
+    return make_user("cole", Role.COUNSELLOR)
+
+
+@pytest.fixture
+def supervisor(db: None) -> User:
+    return make_user("suki", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def manager(db: None) -> User:
+    return make_user("max", Role.MANAGER)
+
+
+@pytest.fixture
+def administrator(db: None) -> User:
+    return make_user("ada", Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def client_user(db: None) -> User:
+    return make_user("c-test-portal", Role.CLIENT)
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    return make_user("otto")
+
+
+@pytest.fixture
+def transactional_audit(transactional_db: None) -> Any:
+    """For tests with real transactions: lets the test database be flushed afterwards on
+    PostgreSQL, where a trigger otherwise refuses to truncate the audit table."""
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET practice.audit_truncate = 'on'")
+
+
+@pytest.fixture
+def as_user() -> Callable[[User], Client]:
+    return verified_client
