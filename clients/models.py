@@ -1,1 +1,355 @@
-from django.db import models  # noqa: F401
+"""Clients: a pseudonymous case, and the client's identity kept apart and encrypted.
+
+``Client`` holds nothing that identifies a person: a random reference (``C-7KQ3``), who the
+case is allocated to, its status and dates. Everything that says who the client is lives in
+``ClientIdentity``, a separate table encrypted under the client's own identity key. Clinical
+records hang off ``Client`` and never hold identity.
+
+Every field is classified in ``SENSITIVITY`` (see tests/test_field_classification.py): a new
+field cannot be added without saying whether it is identifying, clinical or operational.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from practice.crypto.blind_index import blind_index
+from practice.crypto.fields import (
+    EncryptedCharField,
+    EncryptedDateField,
+    EncryptedTextField,
+)
+from practice.crypto.keyring import Domain
+
+IDENTIFYING = "identifying"
+CLINICAL = "clinical"
+OPERATIONAL = "operational"
+BLIND_INDEX = "blind index"  # a keyed HMAC of an identifying value, for exact-match search
+
+_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I
+
+
+def new_reference(prefix: str = "C") -> str:
+    """A random reference: it says nothing about the person and cannot be derived from them."""
+    return f"{prefix}-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(4))
+
+
+class Client(models.Model):
+    """A client's case, known by its reference. Nothing here identifies the person."""
+
+    class Status(models.TextChoices):
+        REFERRED = "referred", _("Referred")
+        ACTIVE = "active", _("Active")
+        ENDED = "ended", _("Ended")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(_("reference"), max_length=8, unique=True)
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="caseload",
+        verbose_name=_("allocated counsellor"),
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.REFERRED)
+    opened_on = models.DateField(_("opened on"), default=datetime.date.today)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    is_minor = models.BooleanField(_("under 18"), default=False)
+    is_joint_work = models.BooleanField(_("couple or group work"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "reference": OPERATIONAL,
+        "counsellor": OPERATIONAL,
+        "status": OPERATIONAL,
+        "opened_on": OPERATIONAL,
+        "ended_on": OPERATIONAL,
+        "is_minor": OPERATIONAL,
+        "is_joint_work": OPERATIONAL,
+        "created_at": OPERATIONAL,
+        "updated_at": OPERATIONAL,
+    }
+
+    class Meta:
+        ordering = ["reference"]
+        constraints = [
+            models.CheckConstraint(
+                name="client_ended_on_with_status",
+                condition=(Q(status="ended") & Q(ended_on__isnull=False))
+                | (~Q(status="ended") & Q(ended_on__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="client_ends_after_it_opens",
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("opened_on")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.reference:
+            self.reference = _unused_reference(Client, "C")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("clients:detail", args=[self.reference])
+
+
+def _unused_reference(model: type[models.Model], prefix: str) -> str:
+    for _attempt in range(50):
+        reference = new_reference(prefix)
+        if not model.objects.filter(reference=reference).exists():  # type: ignore[attr-defined]
+            return reference
+    raise RuntimeError("Could not find an unused reference; the reference space is nearly full.")
+
+
+class ClientIdentity(models.Model):
+    """Who the client is. Encrypted under the client's identity key; shown only to those
+    whose role needs it (the allocated counsellor, a manager allocating the case)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="identity")
+    given_name = EncryptedCharField(_("first name"), max_length=100)
+    family_name = EncryptedCharField(_("last name"), max_length=100)
+    preferred_name = EncryptedCharField(_("preferred name"), max_length=100, blank=True)
+    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    pronouns = EncryptedCharField(_("pronouns"), max_length=40, blank=True)
+    address = EncryptedTextField(_("address"), max_length=500, blank=True)
+    phone = EncryptedCharField(_("phone"), max_length=40, blank=True)
+    email = EncryptedCharField(_("e-mail"), max_length=254, blank=True)
+    gp_details = EncryptedTextField(_("GP"), max_length=500, blank=True)
+    emergency_contact = EncryptedTextField(_("emergency contact"), max_length=500, blank=True)
+    parental_contacts = EncryptedTextField(
+        _("people with parental responsibility"), max_length=1000, blank=True
+    )
+    family_name_index = models.CharField(max_length=64, db_index=True, editable=False)
+    date_of_birth_index = models.CharField(max_length=64, db_index=True, blank=True, editable=False)
+    email_index = models.CharField(max_length=64, db_index=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    crypto_domain = Domain.IDENTITY
+    crypto_owner_field = "client"
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "client": OPERATIONAL,
+        "given_name": IDENTIFYING,
+        "family_name": IDENTIFYING,
+        "preferred_name": IDENTIFYING,
+        "date_of_birth": IDENTIFYING,
+        "pronouns": IDENTIFYING,
+        "address": IDENTIFYING,
+        "phone": IDENTIFYING,
+        "email": IDENTIFYING,
+        "gp_details": IDENTIFYING,
+        "emergency_contact": IDENTIFYING,
+        "parental_contacts": IDENTIFYING,
+        "family_name_index": BLIND_INDEX,
+        "date_of_birth_index": BLIND_INDEX,
+        "email_index": BLIND_INDEX,
+        "updated_at": OPERATIONAL,
+    }
+
+    class Meta:
+        verbose_name_plural = "client identities"
+
+    def __str__(self) -> str:
+        return f"identity of {self.client_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.refresh_indexes()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {
+                *update_fields,
+                "family_name_index",
+                "date_of_birth_index",
+                "email_index",
+            }
+        super().save(*args, **kwargs)
+
+    def refresh_indexes(self) -> None:
+        self.family_name_index = blind_index("client.family_name", self.family_name)
+        self.date_of_birth_index = (
+            blind_index("client.date_of_birth", self.date_of_birth) if self.date_of_birth else ""
+        )
+        self.email_index = blind_index("client.email", self.email) if self.email else ""
+
+    @property
+    def display_name(self) -> str:
+        first = self.preferred_name or self.given_name
+        return f"{first} {self.family_name}".strip()
+
+
+class JointCase(models.Model):
+    """Couple or group work: two or more clients seen together. Each keeps their own
+    identity and keys; entries about the whole couple or group are encrypted under the joint
+    case's own key, so that no partner's key ever covers another's words."""
+
+    class Kind(models.TextChoices):
+        COUPLE = "couple", _("Couple")
+        GROUP = "group", _("Group")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=8, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.COUPLE)
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="joint_cases"
+    )
+    members = models.ManyToManyField(Client, related_name="joint_cases")
+    opened_on = models.DateField(default=datetime.date.today)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "reference": OPERATIONAL,
+        "kind": OPERATIONAL,
+        "counsellor": OPERATIONAL,
+        "members": OPERATIONAL,
+        "opened_on": OPERATIONAL,
+        "created_at": OPERATIONAL,
+    }
+
+    class Meta:
+        ordering = ["reference"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.reference:
+            self.reference = _unused_reference(JointCase, "J")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("clients:joint_detail", args=[self.reference])
+
+
+class AccessGrant(models.Model):
+    """Access to a client outside one's usual scope: break-glass (60 minutes, with a reason,
+    flagged to managers) or professional executor (read-only, activated by a manager)."""
+
+    class Kind(models.TextChoices):
+        BREAK_GLASS = "break_glass", _("Break-glass")
+        EXECUTOR = "executor", _("Professional executor")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=12, choices=Kind)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_grants"
+    )
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="access_grants")
+    reason = EncryptedTextField(_("reason"), max_length=2000)
+    starts_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    crypto_domain = Domain.CLINICAL
+    crypto_owner_field = "client"
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "kind": OPERATIONAL,
+        "user": OPERATIONAL,
+        "client": OPERATIONAL,
+        "reason": CLINICAL,
+        "starts_at": OPERATIONAL,
+        "expires_at": OPERATIONAL,
+        "reviewed_at": OPERATIONAL,
+        "reviewed_by": OPERATIONAL,
+    }
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["user", "client", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.user_id} on {self.client_id}"
+
+    def is_current(self, at: datetime.datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return self.starts_at <= at and (self.expires_at is None or at < self.expires_at)
+
+
+class ProfessionalExecutor(models.Model):
+    """Someone a counsellor names in their professional will. They see nothing until a
+    service manager activates the appointment (death or incapacity), with a reason."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="named_executors"
+    )
+    executor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="executorships"
+    )
+    named_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    activation_reason_code = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[("death", _("Death")), ("incapacity", _("Incapacity")), ("other", _("Other"))],
+    )
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "counsellor": OPERATIONAL,
+        "executor": OPERATIONAL,
+        "named_at": OPERATIONAL,
+        "activated_at": OPERATIONAL,
+        "activated_by": OPERATIONAL,
+        "activation_reason_code": OPERATIONAL,
+    }
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["counsellor", "executor"], name="executor_named_once"),
+            models.CheckConstraint(
+                name="executor_is_not_the_counsellor",
+                condition=~Q(counsellor=models.F("executor")),
+            ),
+            models.CheckConstraint(
+                name="executor_activation_fields_together",
+                condition=Q(activated_at__isnull=True, activated_by__isnull=True)
+                | Q(activated_at__isnull=False, activated_by__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"executor {self.executor_id} for {self.counsellor_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.activated_at is not None

@@ -10,11 +10,12 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from practice.accounts.signals import SESSION_STARTED_KEY
 from practice.audit.services import record
+from practice.crypto.keyring import CryptoError
 
 LAST_ACTIVITY_KEY = "practice_last_activity"
 PORTAL_NAMESPACE = "portal"
@@ -100,3 +101,19 @@ class SecurityHeadersMiddleware:
         )
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response
+
+
+class DecryptionFailureMiddleware:
+    """A record that cannot be decrypted (tampered with, moved, or its key destroyed) shows a
+    calm page instead of a traceback; the field layer has already audited the failure."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, CryptoError):
+            return render(request, "errors/decryption.html", status=500)
+        return None

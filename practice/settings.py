@@ -84,13 +84,16 @@ INSTALLED_APPS = [
     "notes",
     "consent",
     "disclosures",
+    "practice",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "practice.crypto.middleware.KeyCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "practice.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
+    "practice.middleware.DecryptionFailureMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -193,6 +196,9 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0, minimum=0)
 OTP_TOTP_ISSUER = PRACTICE_NAME
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 OTP_TOTP_THROTTLE_FACTOR = 1
+
+# The owner model for per-client keys (rotate_client_keys --client REF looks it up).
+CRYPTO_OWNER_MODEL = "clients.Client"
 
 # Security headers.
 SECURE_CONTENT_TYPE_NOSNIFF = True

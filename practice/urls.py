@@ -11,6 +11,8 @@ urlpatterns = [
     path("supervisor/", views.supervisor_home, name="supervisor_home"),
     path("manager/", views.manager_home, name="manager_home"),
     path("administrator/", views.administrator_home, name="administrator_home"),
+    path("clients/", include("clients.urls")),
+    path("notes/", include("notes.urls")),
     path("portal/", include("disclosures.portal_urls")),
     path("admin/", admin_site.urls),
 ]

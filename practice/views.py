@@ -9,8 +9,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from clients import access as client_access
+from clients.models import Client
+from notes.models import SessionNote
 from practice.accounts.decorators import role_required
-from practice.accounts.models import Role
+from practice.accounts.models import Role, User
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -22,7 +25,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.COUNSELLOR)
 def counsellor_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "practice/home_counsellor.html", {})
+    user: User = request.user  # type: ignore[assignment]
+    caseload = client_access.caseload(user)
+    return render(
+        request,
+        "practice/home_counsellor.html",
+        {
+            "active_count": caseload.exclude(status=Client.Status.ENDED).count(),
+            "draft_count": SessionNote.objects.filter(
+                author=user, status=SessionNote.Status.DRAFT
+            ).count(),
+            "break_glass": client_access.break_glass_client_ids(user).count(),
+        },
+    )
 
 
 @role_required(Role.SUPERVISOR)
@@ -32,7 +47,15 @@ def supervisor_home(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.MANAGER)
 def manager_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "practice/home_manager.html", {})
+    user: User = request.user  # type: ignore[assignment]
+    return render(
+        request,
+        "practice/home_manager.html",
+        {
+            "unallocated": Client.objects.filter(counsellor__isnull=True).count(),
+            "break_glass": list(client_access.break_glass_for_review(user)[:20]),
+        },
+    )
 
 
 @role_required(Role.ADMINISTRATOR)

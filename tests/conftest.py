@@ -70,18 +70,19 @@ def verified_client(user: User) -> Client:
 
 
 @pytest.fixture
-def counsellor(db: None) -> User:
-    return make_user("casey", Role.COUNSELLOR)
+def supervisor(db: None) -> User:
+    return make_user("suki", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def counsellor(db: None, supervisor: User) -> User:
+    """The allocated counsellor: client_record is theirs; ``supervisor`` supervises them."""
+    return make_user("casey", Role.COUNSELLOR, supervisor=supervisor)
 
 
 @pytest.fixture
 def colleague(db: None) -> User:
     return make_user("cole", Role.COUNSELLOR)
-
-
-@pytest.fixture
-def supervisor(db: None) -> User:
-    return make_user("suki", Role.SUPERVISOR)
 
 
 @pytest.fixture
@@ -114,6 +115,26 @@ def transactional_audit(transactional_db: None) -> Any:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET practice.audit_truncate = 'on'")
+
+
+def make_client(counsellor: User | None, **identity: Any) -> Any:
+    from clients import services as client_services
+
+    values = {"given_name": "Robin", "family_name": "Example", **identity}
+    by = counsellor or make_user(f"mgr-{User.objects.count()}", Role.MANAGER)
+    return client_services.register(by=by, identity=values, counsellor=counsellor)
+
+
+@pytest.fixture
+def client_record(counsellor: User) -> Any:
+    """A client allocated to ``counsellor``."""
+    return make_client(counsellor, given_name="Jordan", family_name="Fielding")
+
+
+@pytest.fixture
+def other_client(colleague: User) -> Any:
+    """A client allocated to ``colleague``, not to ``counsellor``."""
+    return make_client(colleague, given_name="Morgan", family_name="Ashdown")
 
 
 @pytest.fixture

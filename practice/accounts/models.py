@@ -45,6 +45,15 @@ class User(AbstractUser):
     is_service_manager = models.BooleanField(_("service manager"), default=False)
     is_administrator = models.BooleanField(_("administrator"), default=False)
     is_client_account = models.BooleanField(_("client account"), default=False)
+    # A counsellor's clinical supervisor: sees their cases by reference only.
+    supervisor = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="supervisees",
+        verbose_name=_("clinical supervisor"),
+    )
 
     objects = UserManager()
 
@@ -61,7 +70,12 @@ class User(AbstractUser):
                     is_staff=False,
                     is_superuser=False,
                 ),
-            )
+            ),
+            # Nobody supervises their own caseload.
+            models.CheckConstraint(
+                name="user_does_not_supervise_self",
+                condition=~models.Q(supervisor=models.F("id")),
+            ),
         ]
 
     def __str__(self) -> str:

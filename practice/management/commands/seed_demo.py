@@ -8,11 +8,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from practice.accounts.demo import DEMO_STAFF, describe, ensure_demo_user
+from practice.crypto.cache import key_cache
+from practice.demo import seed
 
 
 class Command(BaseCommand):
-    help = "Create a demo practice with staff in every role, and print their sign-ins."
+    help = "Create a demo practice with staff in every role and a caseload, and print sign-ins."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
@@ -23,10 +24,8 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with published passwords, so it only runs with "
                 "DJANGO_DEBUG on. Never run it against a real practice's database."
             )
-        users = [
-            ensure_demo_user(s.username, s.first_name, s.last_name, s.roles) for s in DEMO_STAFF
-        ]
-        result: dict[str, Any] = {"users": [describe(user) for user in users]}
+        with key_cache():
+            result = seed()
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2))
             return
@@ -34,11 +33,12 @@ class Command(BaseCommand):
         for entry in result["users"]:
             self.stdout.write("")
             self.stdout.write(f"  {entry['username']:<8} roles: {', '.join(entry['roles'])}")
-            self.stdout.write(f"           password:    {entry['password']}")
-            self.stdout.write(f"           TOTP secret: {entry['totp_secret']}")
+            self.stdout.write(f"           password:     {entry['password']}")
+            self.stdout.write(f"           TOTP secret:  {entry['totp_secret']}")
             self.stdout.write(f"           backup codes: {', '.join(entry['backup_codes'][:3])}")
         self.stdout.write("")
+        self.stdout.write(f"  {len(result['clients'])} demo clients (fictional).")
         self.stdout.write(
-            "Add a TOTP secret to an authenticator app, or print the current code with:\n"
+            "\nAdd a TOTP secret to an authenticator app, or print the current code with:\n"
             "  .venv/bin/python manage.py demo_totp USERNAME"
         )

@@ -1,0 +1,303 @@
+"""Verbs that change clients: atomic, audited, with a keyword-only ``by``.
+
+Audit events carry references and ids, never names: the identity is the thing being protected.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from clients.models import AccessGrant, Client, ClientIdentity, JointCase, ProfessionalExecutor
+from practice.accounts.models import Role, User
+from practice.audit.services import record
+
+BREAK_GLASS_MINUTES = 60
+
+IDENTITY_FIELDS = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "pronouns",
+    "address",
+    "phone",
+    "email",
+    "gp_details",
+    "emergency_contact",
+    "parental_contacts",
+)
+
+
+class ClientError(Exception):
+    """A change to a client that the rules refuse; the message is safe to show."""
+
+
+@transaction.atomic
+def register(
+    *,
+    by: User,
+    identity: Mapping[str, Any],
+    counsellor: User | None = None,
+    is_minor: bool = False,
+    is_joint_work: bool = False,
+    opened_on: datetime.date | None = None,
+    request: HttpRequest | None = None,
+) -> Client:
+    """Register a client: a new case and, apart from it, their encrypted identity.
+
+    A counsellor who registers a client is allocated to them unless a manager chooses.
+    """
+    if counsellor is None and by.has_role(Role.COUNSELLOR):
+        counsellor = by
+    if counsellor is not None and not counsellor.has_role(Role.COUNSELLOR):
+        raise ClientError("Clients can only be allocated to counsellors.")
+    client = Client.objects.create(
+        counsellor=counsellor,
+        status=Client.Status.ACTIVE if counsellor else Client.Status.REFERRED,
+        is_minor=is_minor,
+        is_joint_work=is_joint_work,
+        opened_on=opened_on or timezone.localdate(),
+    )
+    person = ClientIdentity(client=client, **_only_identity(identity))
+    person.save()
+    record(
+        "client.registered",
+        by=by,
+        target=client,
+        client_ref=client.reference,
+        request=request,
+        data={"counsellor_id": counsellor.pk if counsellor else None},
+    )
+    return client
+
+
+def _only_identity(values: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - set(IDENTITY_FIELDS)
+    if unknown:
+        raise ClientError(f"Unknown identity fields: {', '.join(sorted(unknown))}.")
+    return dict(values)
+
+
+@transaction.atomic
+def update_identity(
+    identity: ClientIdentity,
+    *,
+    by: User,
+    changes: Mapping[str, Any],
+    request: HttpRequest | None = None,
+) -> list[str]:
+    """Change identity fields; returns the names of the fields that changed (which, and not
+    what they became, is what the audit trail records)."""
+    changed = [
+        name for name, value in _only_identity(changes).items() if getattr(identity, name) != value
+    ]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(identity, name, changes[name])
+    identity._change_reason = "identity updated"  # type: ignore[attr-defined]
+    identity.save()
+    record(
+        "identity.updated",
+        by=by,
+        target=identity,
+        client_ref=identity.client.reference,
+        request=request,
+        data={"fields": ",".join(changed)},
+    )
+    return changed
+
+
+@transaction.atomic
+def allocate(client: Client, *, to: User, by: User, request: HttpRequest | None = None) -> Client:
+    """Allocate (or re-allocate) a client to a counsellor. Managers only."""
+    if not by.has_role(Role.MANAGER):
+        raise ClientError("Only a service manager allocates clients.")
+    if not to.has_role(Role.COUNSELLOR) or not to.is_active:
+        raise ClientError("Clients can only be allocated to an active counsellor.")
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    previous = client.counsellor_id
+    if previous == to.pk:
+        return client
+    client.counsellor = to
+    fields = ["counsellor", "updated_at"]
+    if client.status == Client.Status.REFERRED:
+        client.status = Client.Status.ACTIVE
+        fields.append("status")
+    client._change_reason = "allocated"  # type: ignore[attr-defined]
+    client.save(update_fields=fields)
+    record(
+        "client.allocated",
+        by=by,
+        target=client,
+        client_ref=client.reference,
+        request=request,
+        data={"from_counsellor_id": previous, "to_counsellor_id": to.pk},
+    )
+    return client
+
+
+@transaction.atomic
+def end_counselling(
+    client: Client, *, by: User, ended_on: datetime.date, request: HttpRequest | None = None
+) -> Client:
+    """Record that counselling has ended; the retention clock starts from this date."""
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    if client.status == Client.Status.ENDED:
+        raise ClientError("Counselling with this client has already ended.")
+    if ended_on < client.opened_on:
+        raise ClientError("Counselling cannot end before it started.")
+    if ended_on > timezone.localdate():
+        raise ClientError("The end date cannot be in the future.")
+    client.status, client.ended_on = Client.Status.ENDED, ended_on
+    client._change_reason = "counselling ended"  # type: ignore[attr-defined]
+    client.save(update_fields=["status", "ended_on", "updated_at"])
+    record("client.ended", by=by, target=client, client_ref=client.reference, request=request)
+    return client
+
+
+@transaction.atomic
+def break_glass(
+    client: Client, *, by: User, reason: str, request: HttpRequest | None = None
+) -> AccessGrant:
+    """Open a client outside one's caseload for 60 minutes, read-only, with a reason.
+
+    Audited and shown to service managers until one of them reviews it.
+    """
+    if not reason.strip():
+        raise ClientError("Give the reason you need to see this client's records.")
+    if client.counsellor_id == by.pk:
+        raise ClientError("This client is already on your caseload.")
+    now = timezone.now()
+    grant = AccessGrant.objects.create(
+        kind=AccessGrant.Kind.BREAK_GLASS,
+        user=by,
+        client=client,
+        reason=reason.strip(),
+        starts_at=now,
+        expires_at=now + datetime.timedelta(minutes=BREAK_GLASS_MINUTES),
+    )
+    record(
+        "access.break_glass",
+        by=by,
+        target=grant,
+        client_ref=client.reference,
+        request=request,
+        data={"minutes": BREAK_GLASS_MINUTES},
+    )
+    return grant
+
+
+@transaction.atomic
+def review_break_glass(
+    grant: AccessGrant, *, by: User, request: HttpRequest | None = None
+) -> AccessGrant:
+    if not by.has_role(Role.MANAGER):
+        raise ClientError("Only a service manager reviews break-glass access.")
+    if grant.user_id == by.pk:
+        raise ClientError("Someone else must review your own break-glass access.")
+    grant.reviewed_at, grant.reviewed_by = timezone.now(), by
+    grant.save(update_fields=["reviewed_at", "reviewed_by"])
+    record(
+        "access.break_glass.reviewed",
+        by=by,
+        target=grant,
+        client_ref=grant.client.reference,
+        request=request,
+    )
+    return grant
+
+
+@transaction.atomic
+def name_executor(
+    *, counsellor: User, executor: User, by: User, request: HttpRequest | None = None
+) -> ProfessionalExecutor:
+    """A counsellor names a professional executor (in their professional will)."""
+    if by.pk != counsellor.pk:
+        raise ClientError("Counsellors name their own executors.")
+    if executor.pk == counsellor.pk:
+        raise ClientError("You cannot be your own executor.")
+    if not executor.has_role(Role.COUNSELLOR) or not executor.is_active:
+        raise ClientError("An executor must be an active counsellor of the practice.")
+    appointment, created = ProfessionalExecutor.objects.get_or_create(
+        counsellor=counsellor, executor=executor
+    )
+    if created:
+        record(
+            "executor.named",
+            by=by,
+            target=appointment,
+            request=request,
+            data={"executor_id": executor.pk},
+        )
+    return appointment
+
+
+@transaction.atomic
+def activate_executor(
+    appointment: ProfessionalExecutor,
+    *,
+    by: User,
+    reason_code: str,
+    request: HttpRequest | None = None,
+) -> ProfessionalExecutor:
+    """A service manager activates an executor: from now on they can read the counsellor's
+    caseload (identity and notes), every read audited."""
+    if not by.has_role(Role.MANAGER):
+        raise ClientError("Only a service manager activates a professional executor.")
+    if by.pk in (appointment.counsellor_id, appointment.executor_id):
+        raise ClientError("Someone other than the counsellor and the executor must activate this.")
+    if reason_code not in {"death", "incapacity", "other"}:
+        raise ClientError("Choose why the executor is being activated.")
+    appointment = ProfessionalExecutor.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.is_active:
+        raise ClientError("This executor is already active.")
+    appointment.activated_at, appointment.activated_by = timezone.now(), by
+    appointment.activation_reason_code = reason_code
+    appointment.save(update_fields=["activated_at", "activated_by", "activation_reason_code"])
+    record(
+        "executor.activated",
+        by=by,
+        target=appointment,
+        request=request,
+        data={"reason": reason_code, "counsellor_id": appointment.counsellor_id},
+    )
+    return appointment
+
+
+@transaction.atomic
+def create_joint_case(
+    *,
+    by: User,
+    kind: str,
+    members: Iterable[Client],
+    request: HttpRequest | None = None,
+) -> JointCase:
+    """Link two or more of the counsellor's clients for couple or group work."""
+    members = list(members)
+    if len(members) < 2:
+        raise ClientError("Couple or group work needs at least two clients.")
+    if kind == JointCase.Kind.COUPLE and len(members) != 2:
+        raise ClientError("A couple is two clients.")
+    if any(member.counsellor_id != by.pk for member in members):
+        raise ClientError("Every member must be on your caseload.")
+    case = JointCase.objects.create(kind=kind, counsellor=by)
+    case.members.set(members)
+    for member in members:
+        if not member.is_joint_work:
+            member.is_joint_work = True
+            member.save(update_fields=["is_joint_work", "updated_at"])
+    record(
+        "joint_case.created",
+        by=by,
+        target=case,
+        request=request,
+        data={"members": ",".join(m.reference for m in members)},
+    )
+    return case

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from clients import views
+
+app_name = "clients"
+
+urlpatterns = [
+    path("", views.caseload, name="caseload"),
+    path("new/", views.register, name="register"),
+    path("allocation/", views.allocation_list, name="allocation"),
+    path("search/", views.search, name="search"),
+    path("break-glass/", views.break_glass, name="break_glass"),
+    path(
+        "break-glass/<uuid:grant_id>/review/", views.review_break_glass, name="review_break_glass"
+    ),
+    path("executors/", views.executors, name="executors"),
+    path(
+        "executors/<uuid:appointment_id>/activate/",
+        views.activate_executor,
+        name="activate_executor",
+    ),
+    path("joint/new/", views.joint_case_new, name="joint_new"),
+    path("joint/<str:reference>/", views.joint_detail, name="joint_detail"),
+    path("<str:reference>/", views.detail, name="detail"),
+    path("<str:reference>/details/", views.edit_identity, name="edit_identity"),
+    path("<str:reference>/allocate/", views.allocate, name="allocate"),
+    path("<str:reference>/end/", views.end, name="end"),
+]

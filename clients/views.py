@@ -1,0 +1,328 @@
+"""Client pages: caseload, registration, the record page, allocation, search, break-glass,
+professional executors and joint cases. Each view: access → form → service → response."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clients import access, services
+from clients.access import Purpose
+from clients.forms import (
+    ActivateExecutorForm,
+    AllocateForm,
+    BreakGlassForm,
+    EndForm,
+    IdentityForm,
+    JointCaseForm,
+    NameExecutorForm,
+    RegisterForm,
+    SearchForm,
+)
+from clients.models import ClientIdentity, ProfessionalExecutor
+from practice.accounts.decorators import role_required
+from practice.accounts.models import Role, User
+from practice.crypto.blind_index import blind_index
+
+
+@role_required(Role.COUNSELLOR)
+def caseload(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    clients = list(access.caseload(user).order_by("status", "reference"))
+    identities = access.identities_for_caseload(user, clients, request=request)
+    rows = [(client, identities.get(client.pk)) for client in clients]
+    return render(
+        request,
+        "clients/client_caseload.html",
+        {"rows": rows, "joint_cases": access.joint_cases_visible_to(user)},
+    )
+
+
+@role_required(Role.MANAGER)
+def allocation_list(request: HttpRequest) -> HttpResponse:
+    """Every client with their allocation, for the service manager. Names are shown because
+    allocating needs them (each one audited); notes are never reachable from here."""
+    user: User = request.user  # type: ignore[assignment]
+    clients = list(
+        access.clients_visible_to(user, Purpose.ALLOCATE)
+        .select_related("counsellor")
+        .order_by("status", "reference")
+    )
+    identities = access.identities_for_caseload(user, clients, request=request)
+    rows = [(client, identities.get(client.pk)) for client in clients]
+    return render(request, "clients/client_allocation_list.html", {"rows": rows})
+
+
+@role_required(Role.COUNSELLOR, Role.MANAGER)
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    can_allocate = user.has_role(Role.MANAGER)
+    form = RegisterForm(request.POST or None, can_allocate=can_allocate)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.register(
+                by=user,
+                identity=form.identity_values(),
+                counsellor=form.cleaned_data.get("counsellor"),
+                is_minor=form.cleaned_data["is_minor"],
+                opened_on=form.cleaned_data["opened_on"],
+                request=request,
+            )
+        except services.ClientError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("Client registered as %(ref)s.") % {"ref": client.reference}
+            )
+            if access.can(user, client, Purpose.OVERVIEW):
+                return redirect(client)
+            return redirect("clients:allocation")
+    return render(request, "clients/client_register.html", {"form": form})
+
+
+def detail(request: HttpRequest, reference: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    client = access.client_for(user, reference, Purpose.OVERVIEW)
+    may_see_identity = access.can(user, client, Purpose.IDENTITY)
+    identity = access.identity_for(user, client, request=request) if may_see_identity else None
+    route = access.access_route(user, client)
+    return render(
+        request,
+        "clients/client_detail.html",
+        {
+            "client": client,
+            "identity": identity,
+            "route": route,
+            "may_read_notes": access.can(user, client, Purpose.NOTES_READ),
+            "may_write": access.can(user, client, Purpose.NOTES_WRITE),
+            "may_allocate": access.can(user, client, Purpose.ALLOCATE),
+            "joint_cases": client.joint_cases.all() if route == "allocated" else [],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def edit_identity(request: HttpRequest, reference: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    client = access.client_for(user, reference, Purpose.NOTES_WRITE)
+    identity = access.identity_for(user, client, request=request)
+    if identity is None:
+        raise Http404
+    initial = {name: getattr(identity, name) for name in IdentityForm.IDENTITY_FIELDS}
+    form = IdentityForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = services.update_identity(
+            identity, by=user, changes=form.identity_values(), request=request
+        )
+        messages.success(request, _("Details saved.") if changed else _("Nothing was changed."))
+        return redirect(client)
+    return render(request, "clients/client_identity_form.html", {"client": client, "form": form})
+
+
+@role_required(Role.MANAGER)
+@require_http_methods(["GET", "POST"])
+def allocate(request: HttpRequest, reference: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    client = access.client_for(user, reference, Purpose.ALLOCATE)
+    form = AllocateForm(request.POST or None, initial={"counsellor": client.counsellor_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.allocate(client, to=form.cleaned_data["counsellor"], by=user, request=request)
+        except services.ClientError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Allocation saved."))
+            return redirect(client)
+    return render(request, "clients/client_allocate.html", {"client": client, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def end(request: HttpRequest, reference: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    client = access.client_for(user, reference, Purpose.NOTES_WRITE)
+    form = EndForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.end_counselling(
+                client, by=user, ended_on=form.cleaned_data["ended_on"], request=request
+            )
+        except services.ClientError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Counselling marked as ended."))
+            return redirect(client)
+    return render(request, "clients/client_end.html", {"client": client, "form": form})
+
+
+@role_required(Role.COUNSELLOR, Role.MANAGER)
+def search(request: HttpRequest) -> HttpResponse:
+    """Exact-match search through keyed blind indexes, within the clients one may identify."""
+    user: User = request.user  # type: ignore[assignment]
+    form = SearchForm(request.GET or None)
+    results = None
+    if request.GET and form.is_valid():
+        identities = ClientIdentity.objects.filter(
+            client__in=access.clients_visible_to(user, Purpose.IDENTITY)
+        ).select_related("client")
+        if form.cleaned_data["family_name"]:
+            identities = identities.filter(
+                family_name_index=blind_index(
+                    "client.family_name", form.cleaned_data["family_name"]
+                )
+            )
+        if form.cleaned_data["date_of_birth"]:
+            identities = identities.filter(
+                date_of_birth_index=blind_index(
+                    "client.date_of_birth", form.cleaned_data["date_of_birth"]
+                )
+            )
+        if form.cleaned_data["email"]:
+            identities = identities.filter(
+                email_index=blind_index("client.email", form.cleaned_data["email"])
+            )
+        clients = [identity.client for identity in identities[:50]]
+        found = access.identities_for_caseload(user, clients, request=request)
+        results = [(client, found.get(client.pk)) for client in clients]
+    return render(request, "clients/client_search.html", {"form": form, "results": results})
+
+
+@role_required(Role.COUNSELLOR)
+@require_http_methods(["GET", "POST"])
+def break_glass(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = BreakGlassForm(
+        request.POST or None, initial={"reference": request.GET.get("reference", "")}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = access.client_for_break_glass(user, form.cleaned_data["reference"])
+        except Http404:
+            form.add_error(
+                "reference", _("There is no other counsellor's client with that reference.")
+            )
+        else:
+            try:
+                services.break_glass(
+                    client, by=user, reason=form.cleaned_data["reason"], request=request
+                )
+            except services.ClientError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "Break-glass access to %(ref)s is open for 60 minutes, read-only. "
+                        "The service manager has been told."
+                    )
+                    % {"ref": client.reference},
+                )
+                return redirect(client)
+    return render(request, "clients/accessgrant_break_glass.html", {"form": form})
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def review_break_glass(request: HttpRequest, grant_id: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    grant = get_object_or_404(access.break_glass_for_review(user), pk=grant_id)
+    try:
+        services.review_break_glass(grant, by=user, request=request)
+    except services.ClientError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Marked as reviewed."))
+    return redirect("manager_home")
+
+
+@role_required(Role.COUNSELLOR, Role.MANAGER)
+@require_http_methods(["GET", "POST"])
+def executors(request: HttpRequest) -> HttpResponse:
+    """Counsellors name their professional executors; managers activate them."""
+    user: User = request.user  # type: ignore[assignment]
+    form = None
+    if user.has_role(Role.COUNSELLOR):
+        form = NameExecutorForm(request.POST or None, counsellor=user)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.name_executor(
+                    counsellor=user,
+                    executor=form.cleaned_data["executor"],
+                    by=user,
+                    request=request,
+                )
+            except services.ClientError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Executor named."))
+                return redirect("clients:executors")
+    return render(
+        request,
+        "clients/professionalexecutor_list.html",
+        {
+            "form": form,
+            "mine": ProfessionalExecutor.objects.filter(counsellor=user).select_related("executor"),
+            "to_activate": access.executorships_to_activate(user),
+            "activate_form": ActivateExecutorForm(),
+        },
+    )
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def activate_executor(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    appointment = get_object_or_404(access.executorships_to_activate(user), pk=appointment_id)
+    form = ActivateExecutorForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose why the executor is being activated."))
+        return redirect("clients:executors")
+    try:
+        services.activate_executor(
+            appointment, by=user, reason_code=form.cleaned_data["reason_code"], request=request
+        )
+    except services.ClientError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Executor activated. Their reading is audited."))
+    return redirect("clients:executors")
+
+
+@role_required(Role.COUNSELLOR)
+@require_http_methods(["GET", "POST"])
+def joint_case_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    clients = list(access.caseload(user).exclude(status="ended"))
+    names = (
+        access.identities_for_caseload(user, clients, request=request)
+        if request.method == "GET"
+        else {}
+    )
+    choices = [
+        (c.reference, f"{c.reference} {names[c.pk].display_name}" if c.pk in names else c.reference)
+        for c in clients
+    ]
+    form = JointCaseForm(request.POST or None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        members = [c for c in clients if c.reference in form.cleaned_data["members"]]
+        try:
+            case = services.create_joint_case(
+                by=user, kind=form.cleaned_data["kind"], members=members, request=request
+            )
+        except services.ClientError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Joint case %(ref)s created.") % {"ref": case.reference})
+            return redirect(case)
+    return render(request, "clients/jointcase_form.html", {"form": form})
+
+
+def joint_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    case = access.joint_case_for(user, reference)
+    return render(
+        request, "clients/jointcase_detail.html", {"case": case, "members": case.members.all()}
+    )
