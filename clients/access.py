@@ -23,7 +23,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from clients.models import AccessGrant, Client, ClientIdentity, JointCase, ProfessionalExecutor
-from practice.accounts.models import Role, User
+from practice.accounts.models import Role, User, has_accepted_current_policy
 from practice.audit.services import record
 
 
@@ -64,6 +64,8 @@ def _scope(user: User, purpose: Purpose) -> Q | None:
     """The clients ``user`` may reach for ``purpose``, as a filter (None: none at all)."""
     if not user.is_authenticated or not user.is_active or user.is_client_account:
         return None
+    if not has_accepted_current_policy(user):
+        return None  # no client data before the confidentiality policy is accepted
     parts: list[Q] = []
     if user.has_role(Role.COUNSELLOR) and purpose in _COUNSELLOR_PURPOSES:
         parts.append(Q(counsellor=user))
@@ -201,7 +203,8 @@ def client_for_break_glass(user: User, reference: str) -> Client:
 
 
 def joint_cases_visible_to(user: User) -> QuerySet[JointCase]:
-    if not user.has_role(Role.COUNSELLOR):
+    """A couple or group's joint case: its own counsellor only (the same gate as clients)."""
+    if _scope(user, Purpose.NOTES_WRITE) is None or not user.has_role(Role.COUNSELLOR):
         return JointCase.objects.none()
     return JointCase.objects.filter(counsellor=user)
 

@@ -61,7 +61,9 @@ def allocation_list(request: HttpRequest) -> HttpResponse:
 def register(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     can_allocate = user.has_role(Role.MANAGER)
-    form = RegisterForm(request.POST or None, can_allocate=can_allocate)
+    form = RegisterForm(
+        request.POST if request.method == "POST" else None, can_allocate=can_allocate
+    )
     if request.method == "POST" and form.is_valid():
         try:
             client = services.register(
@@ -113,7 +115,7 @@ def edit_identity(request: HttpRequest, reference: str) -> HttpResponse:
     if identity is None:
         raise Http404
     initial = {name: getattr(identity, name) for name in IdentityForm.IDENTITY_FIELDS}
-    form = IdentityForm(request.POST or None, initial=initial)
+    form = IdentityForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         changed = services.update_identity(
             identity, by=user, changes=form.identity_values(), request=request
@@ -128,7 +130,10 @@ def edit_identity(request: HttpRequest, reference: str) -> HttpResponse:
 def allocate(request: HttpRequest, reference: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     client = access.client_for(user, reference, Purpose.ALLOCATE)
-    form = AllocateForm(request.POST or None, initial={"counsellor": client.counsellor_id})
+    form = AllocateForm(
+        request.POST if request.method == "POST" else None,
+        initial={"counsellor": client.counsellor_id},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.allocate(client, to=form.cleaned_data["counsellor"], by=user, request=request)
@@ -144,7 +149,7 @@ def allocate(request: HttpRequest, reference: str) -> HttpResponse:
 def end(request: HttpRequest, reference: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     client = access.client_for(user, reference, Purpose.NOTES_WRITE)
-    form = EndForm(request.POST or None)
+    form = EndForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.end_counselling(
@@ -195,7 +200,8 @@ def search(request: HttpRequest) -> HttpResponse:
 def break_glass(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = BreakGlassForm(
-        request.POST or None, initial={"reference": request.GET.get("reference", "")}
+        request.POST if request.method == "POST" else None,
+        initial={"reference": request.GET.get("reference", "")},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -245,7 +251,7 @@ def executors(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = None
     if user.has_role(Role.COUNSELLOR):
-        form = NameExecutorForm(request.POST or None, counsellor=user)
+        form = NameExecutorForm(request.POST if request.method == "POST" else None, counsellor=user)
         if request.method == "POST" and form.is_valid():
             try:
                 services.name_executor(
@@ -305,7 +311,7 @@ def joint_case_new(request: HttpRequest) -> HttpResponse:
         (c.reference, f"{c.reference} {names[c.pk].display_name}" if c.pk in names else c.reference)
         for c in clients
     ]
-    form = JointCaseForm(request.POST or None, choices=choices)
+    form = JointCaseForm(request.POST if request.method == "POST" else None, choices=choices)
     if request.method == "POST" and form.is_valid():
         members = [c for c in clients if c.reference in form.cleaned_data["members"]]
         try:

@@ -13,12 +13,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from practice.accounts.models import has_accepted_current_policy
 from practice.accounts.signals import SESSION_STARTED_KEY
 from practice.audit.services import record
 from practice.crypto.keyring import CryptoError
 
 LAST_ACTIVITY_KEY = "practice_last_activity"
 PORTAL_NAMESPACE = "portal"
+# Pages that show client data: staff must have accepted the current confidentiality policy.
+CLIENT_DATA_NAMESPACES = {"clients", "notes", "consent", "disclosures"}
 
 
 class RequireVerifiedUserMiddleware:
@@ -55,6 +58,9 @@ class RequireVerifiedUserMiddleware:
         )
         if user.is_client_account != in_portal:  # type: ignore[union-attr]
             raise Http404
+        namespaces = set(request.resolver_match.namespaces) if request.resolver_match else set()
+        if namespaces & CLIENT_DATA_NAMESPACES and not has_accepted_current_policy(user):  # type: ignore[arg-type]
+            return redirect_to_login(request.get_full_path(), reverse("accounts:policy"), "next")
         return None
 
 

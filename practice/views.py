@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from clients import access as client_access
 from clients.models import Client
+from notes import access as note_access
 from notes.models import SessionNote
 from practice.accounts.decorators import role_required
 from practice.accounts.models import Role, User
@@ -42,7 +43,8 @@ def counsellor_home(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.SUPERVISOR)
 def supervisor_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "practice/home_supervisor.html", {})
+    cases = note_access.supervision_cases(request.user, request=request)  # type: ignore[arg-type]
+    return render(request, "practice/home_supervisor.html", {"cases": cases})
 
 
 @role_required(Role.MANAGER)

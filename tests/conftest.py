@@ -16,7 +16,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from practice.accounts.models import Role, User
+from practice.accounts.models import PolicyAcceptance, Role, StaffPolicy, User
 
 PASSWORD = "a-long-test-Passphrase-42"
 
@@ -30,7 +30,13 @@ def _fast_tests(settings: Any) -> None:
     ]
 
 
-def make_user(username: str, *roles: Role, with_device: bool = True, **extra: Any) -> User:
+def make_user(
+    username: str,
+    *roles: Role,
+    with_device: bool = True,
+    accept_policy: bool = True,
+    **extra: Any,
+) -> User:
     user = User(
         username=username,
         first_name=username.capitalize(),
@@ -46,6 +52,9 @@ def make_user(username: str, *roles: Role, with_device: bool = True, **extra: An
     user.save()
     if with_device:
         TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    current = StaffPolicy.current()
+    if accept_policy and current is not None and user.is_staff_member:
+        PolicyAcceptance.objects.create(user=user, policy=current)
     return user
 
 

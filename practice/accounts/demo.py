@@ -14,7 +14,14 @@ from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from practice.accounts.models import BACKUP_CODE_COUNT, BackupCodeDevice, Role, User
+from practice.accounts.models import (
+    BACKUP_CODE_COUNT,
+    BackupCodeDevice,
+    PolicyAcceptance,
+    Role,
+    StaffPolicy,
+    User,
+)
 
 DEMO_PASSWORD = "demo-Counselling-2026"
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -82,6 +89,10 @@ def ensure_demo_user(
     )
     # Restore the full printed set, so the printed codes work after another run.
     device.replace_codes(demo_backup_codes(username))
+    # Demo staff have accepted the current confidentiality policy, so the demo opens at once.
+    current = StaffPolicy.current()
+    if current is not None and user.is_staff_member:
+        PolicyAcceptance.objects.get_or_create(user=user, policy=current)
     return user
 
 

@@ -170,3 +170,56 @@ class BackupCode(models.Model):
 
     def __str__(self) -> str:
         return f"backup code #{self.pk}"
+
+
+class StaffPolicy(models.Model):
+    """A version of the practice's confidentiality policy for staff and volunteers.
+
+    Everyone with a staff role accepts the current version before they can open any client
+    data; publishing a new version asks everyone again (policy S003: all staff and
+    volunteers understand and sign acceptance of the Confidentiality Policy).
+    """
+
+    version = models.CharField(max_length=20, unique=True)
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    published_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-published_at"]
+        verbose_name_plural = "staff policies"
+
+    def __str__(self) -> str:
+        return f"{self.title} (version {self.version})"
+
+    @classmethod
+    def current(cls) -> StaffPolicy | None:
+        return cls.objects.filter(published_at__isnull=False).order_by("-published_at").first()
+
+
+class PolicyAcceptance(models.Model):
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="policy_acceptances")
+    policy = models.ForeignKey(StaffPolicy, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "policy"], name="policy_accepted_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} accepted {self.policy_id}"
+
+
+def has_accepted_current_policy(user: User) -> bool:
+    """True when the user holds no staff role, when no policy is published, or when they
+    have accepted the current version."""
+    if not user.is_staff_member:
+        return True
+    current = StaffPolicy.current()
+    if current is None:
+        return True
+    return PolicyAcceptance.objects.filter(user=user, policy=current).exists()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from practice.accounts import views
+from practice.accounts import policy_views, views
 
 app_name = "accounts"
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("backup-codes/", views.backup_codes_view, name="backup_codes"),
     path("logout/", views.logout_view, name="logout"),
     path("session/keepalive/", views.keepalive_view, name="keepalive"),
+    path("policy/", policy_views.accept_policy, name="policy"),
+    path("policies/", policy_views.policy_versions, name="policies"),
+    path("policies/<int:policy_id>/publish/", policy_views.publish_policy, name="publish_policy"),
 ]

@@ -49,7 +49,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_authenticated and user.is_verified():  # type: ignore[union-attr]
         return redirect(_home_for(user))  # type: ignore[arg-type]
-    form = PasswordStepForm(request.POST or None)
+    form = PasswordStepForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         signed_in = authenticate(
             request,
@@ -85,7 +85,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         return redirect(_home_for(user))
     if not services.has_confirmed_device(user):
         return redirect("accounts:enrol")
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         credentials = {"username": user.get_username()}
         if not AxesProxyHandler.is_allowed(request, credentials):
@@ -144,7 +144,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
         # password alone could enrol the thief's phone.
         return redirect("accounts:verify")
     device = services.pending_totp_device(user)
-    form = EnrolForm(request.POST or None)
+    form = EnrolForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["otp_token"]):
             codes = services.confirm_totp_device(device, by=user, request=request)

@@ -36,13 +36,13 @@ def fresh(model: type, pk: object) -> object:
 
 
 @pytest.fixture
-def two_clients(counsellor):  # type: ignore[no-untyped-def]
+def two_clients(counsellor):
     first = make_client(counsellor, given_name="Alpha", family_name="One")
     second = make_client(counsellor, given_name="Beta", family_name="Two")
     return first.identity, second.identity
 
 
-def test_a_flipped_byte_is_rejected_and_audited(two_clients) -> None:  # type: ignore[no-untyped-def]
+def test_a_flipped_byte_is_rejected_and_audited(two_clients) -> None:
     identity, _ = two_clients
     stored = bytearray(raw("clients_clientidentity", "family_name", identity.pk))
     stored[-1] ^= 0x01
@@ -52,7 +52,7 @@ def test_a_flipped_byte_is_rejected_and_audited(two_clients) -> None:  # type: i
     assert AuditEvent.objects.filter(action="crypto.decrypt.failed").exists()
 
 
-def test_ciphertext_moved_to_another_field_is_rejected(two_clients) -> None:  # type: ignore[no-untyped-def]
+def test_ciphertext_moved_to_another_field_is_rejected(two_clients) -> None:
     identity, _ = two_clients
     given = raw("clients_clientidentity", "given_name", identity.pk)
     write_raw("clients_clientidentity", "family_name", identity.pk, given)
@@ -60,7 +60,7 @@ def test_ciphertext_moved_to_another_field_is_rejected(two_clients) -> None:  # 
         _ = fresh(ClientIdentity, identity.pk).family_name
 
 
-def test_ciphertext_moved_to_another_clients_row_is_rejected(two_clients) -> None:  # type: ignore[no-untyped-def]
+def test_ciphertext_moved_to_another_clients_row_is_rejected(two_clients) -> None:
     first, second = two_clients
     write_raw(
         "clients_clientidentity",
@@ -72,7 +72,7 @@ def test_ciphertext_moved_to_another_clients_row_is_rejected(two_clients) -> Non
         _ = fresh(ClientIdentity, second.pk).family_name
 
 
-def test_ciphertext_moved_between_rows_of_one_client_is_rejected(counsellor, client_record) -> None:  # type: ignore[no-untyped-def]
+def test_ciphertext_moved_between_rows_of_one_client_is_rejected(counsellor, client_record) -> None:
     note = SessionNote.objects.create(
         client=client_record, kind="factual", session_date=timezone.localdate(), author=counsellor
     )
@@ -85,7 +85,7 @@ def test_ciphertext_moved_between_rows_of_one_client_is_rejected(counsellor, cli
         _ = fresh(NoteEntry, second.pk).text
 
 
-def test_a_wrong_master_key_is_rejected(settings, two_clients) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_master_key_is_rejected(settings, two_clients) -> None:
     identity, _ = two_clients
     import base64
     import os
@@ -100,7 +100,7 @@ def test_a_wrong_master_key_is_rejected(settings, two_clients) -> None:  # type:
 
 def test_the_record_page_shows_a_calm_error_not_ciphertext(
     counsellor, client_record, as_user
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     identity = client_record.identity
     stored = bytearray(raw("clients_clientidentity", "family_name", identity.pk))
     stored[-3] ^= 0xFF

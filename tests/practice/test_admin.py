@@ -70,7 +70,7 @@ def test_accounts_cannot_be_deleted_only_deactivated() -> None:
     assert User.objects.filter(pk=casey.pk).exists()
 
 
-def test_create_staff_command_makes_the_first_administrator(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_create_staff_command_makes_the_first_administrator(monkeypatch) -> None:
     import io
 
     from django.core.management import call_command
@@ -83,7 +83,7 @@ def test_create_staff_command_makes_the_first_administrator(monkeypatch) -> None
     assert AuditEvent.objects.filter(action="accounts.staff.created").exists()
 
 
-def test_create_staff_refuses_a_weak_password(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_create_staff_refuses_a_weak_password(monkeypatch) -> None:
     import io
 
     from django.core.management import call_command

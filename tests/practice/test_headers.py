@@ -11,7 +11,7 @@ from tests.conftest import make_user, verified_client
 pytestmark = pytest.mark.django_db
 
 
-def assert_security_headers(response) -> None:  # type: ignore[no-untyped-def]
+def assert_security_headers(response) -> None:
     csp = response["Content-Security-Policy"]
     for directive in [
         "default-src 'self'",
@@ -41,7 +41,7 @@ def test_signed_in_pages_carry_the_headers(url: str) -> None:
     assert_security_headers(client.get(url))
 
 
-def test_hsts_is_sent_over_https_in_production(settings) -> None:  # type: ignore[no-untyped-def]
+def test_hsts_is_sent_over_https_in_production(settings) -> None:
     settings.SECURE_HSTS_SECONDS = 31_536_000
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     settings.SECURE_HSTS_PRELOAD = True

@@ -18,14 +18,14 @@ from practice.accounts.models import User
 pytestmark = pytest.mark.django_db
 
 
-def seed(settings, *args: str) -> str:  # type: ignore[no-untyped-def]
+def seed(settings, *args: str) -> str:
     settings.DEBUG = True
     out = io.StringIO()
     call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
 
 
-def test_json_output_lists_every_role_with_working_secrets(settings) -> None:  # type: ignore[no-untyped-def]
+def test_json_output_lists_every_role_with_working_secrets(settings) -> None:
     data = json.loads(seed(settings, "--json"))
     users = data["users"]
     roles = {role for user in users for role in user["roles"]}
@@ -36,7 +36,7 @@ def test_json_output_lists_every_role_with_working_secrets(settings) -> None:  #
         assert len(user["backup_codes"]) >= 3
 
 
-def test_printed_credentials_sign_in(settings) -> None:  # type: ignore[no-untyped-def]
+def test_printed_credentials_sign_in(settings) -> None:
     data = json.loads(seed(settings, "--json"))
     alex = next(user for user in data["users"] if "counsellor" in user["roles"])
     client = Client()
@@ -53,7 +53,7 @@ def test_printed_credentials_sign_in(settings) -> None:  # type: ignore[no-untyp
     )
 
 
-def test_running_twice_changes_nothing_and_prints_the_same(settings) -> None:  # type: ignore[no-untyped-def]
+def test_running_twice_changes_nothing_and_prints_the_same(settings) -> None:
     first = seed(settings, "--json")
     count = User.objects.count()
     second = seed(settings, "--json")
@@ -61,12 +61,12 @@ def test_running_twice_changes_nothing_and_prints_the_same(settings) -> None:  #
     assert User.objects.count() == count
 
 
-def test_plain_output_names_each_sign_in(settings) -> None:  # type: ignore[no-untyped-def]
+def test_plain_output_names_each_sign_in(settings) -> None:
     text = seed(settings)
     assert "TOTP secret" in text and "password" in text
 
 
-def test_refuses_without_debug(settings) -> None:  # type: ignore[no-untyped-def]
+def test_refuses_without_debug(settings) -> None:
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DJANGO_DEBUG"):
         call_command("seed_demo", stdout=io.StringIO())

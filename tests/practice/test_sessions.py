@@ -40,7 +40,7 @@ def test_fifteen_idle_minutes_end_the_session() -> None:
     assert client.get("/counsellor/")["Location"].startswith("/accounts/login/")
 
 
-def test_idle_limit_is_configurable(settings) -> None:  # type: ignore[no-untyped-def]
+def test_idle_limit_is_configurable(settings) -> None:
     settings.SESSION_IDLE_SECONDS = 300
     client = verified_client(make_user("casey", Role.COUNSELLOR))
     start = time.time()
@@ -50,7 +50,7 @@ def test_idle_limit_is_configurable(settings) -> None:  # type: ignore[no-untype
         assert client.get("/counsellor/").status_code == 302
 
 
-def test_sessions_end_after_the_absolute_limit_even_when_active(settings) -> None:  # type: ignore[no-untyped-def]
+def test_sessions_end_after_the_absolute_limit_even_when_active(settings) -> None:
     settings.SESSION_COOKIE_AGE = 3600
     client = verified_client(make_user("casey", Role.COUNSELLOR))
     start = time.time()

@@ -188,7 +188,7 @@ def test_enrolment_with_a_wrong_code_confirms_nothing() -> None:
     assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def test_signed_in_user_can_replace_backup_codes(as_user) -> None:  # type: ignore[no-untyped-def]
+def test_signed_in_user_can_replace_backup_codes(as_user) -> None:
     user = make_user("casey", Role.COUNSELLOR)
     old = issue_backup_codes(user, by=user)
     client = as_user(user)
@@ -202,7 +202,7 @@ def test_signed_in_user_can_replace_backup_codes(as_user) -> None:  # type: igno
     assert not {hash_backup_code(code) for code in old} & new_hashes
 
 
-def test_passwords_are_hashed_with_argon2(settings) -> None:  # type: ignore[no-untyped-def]
+def test_passwords_are_hashed_with_argon2(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     user = make_user("casey", Role.COUNSELLOR)
     assert user.password.startswith("argon2$argon2id$")

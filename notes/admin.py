@@ -1,0 +1,1 @@
+"""No clinical model is registered in the admin: notes are reached only through notes.access."""
