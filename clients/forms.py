@@ -11,10 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import JointCase
 from practice.accounts.models import User
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
+from practice.forms import DateInput
 
 
 def active_counsellors() -> Any:

@@ -25,16 +25,10 @@ from notes.services import (
     EntryInput,
 )
 from practice.accounts.models import User
+from practice.forms import DateInput
 
 NEW_NOTE_ROWS = 3  # empty entry rows offered without JavaScript; empty ones are ignored
 EDIT_NOTE_ROWS = 1
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 def _not_in_future(value: datetime.date, what: str) -> datetime.date:
@@ -63,7 +57,9 @@ class ReferencesField(forms.ModelMultipleChoiceField):
 class NoteForm(forms.Form):
     """The session a note is about."""
 
-    session_date = forms.DateField(label=_("Session date"), widget=DateInput())
+    session_date = forms.DateField(
+        label=_("Session date"), widget=DateInput(), initial=timezone.localdate
+    )
     duration_minutes = forms.IntegerField(
         label=_("Length of the session (minutes)"),
         min_value=MIN_DURATION,

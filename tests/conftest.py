@@ -6,6 +6,7 @@ manager, an administrator, a client with a portal account, and an outsider (sign
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -114,16 +115,44 @@ def outsider(db: None) -> User:
     return make_user("otto")
 
 
+_TRIGGERS = importlib.import_module("practice.audit.migrations.0002_append_only_triggers")
+
+
+@pytest.fixture(autouse=True)
+def _audit_guard(request: pytest.FixtureRequest) -> None:
+    """Put the audit table's append-only guard back before each database test, in case a
+    transactional test lifted it to let the test database be flushed afterwards."""
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not uses_db:
+        return
+    from django.db import connection
+
+    blocker = request.getfixturevalue("django_db_blocker")
+    with blocker.unblock(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET practice.audit_truncate = 'off'")
+        elif connection.vendor == "sqlite":
+            for statement in _TRIGGERS.SQLITE_FORWARD:
+                cursor.execute(statement.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS"))
+
+
 @pytest.fixture
 def transactional_audit(transactional_db: None) -> Any:
-    """For tests with real transactions: lets the test database be flushed afterwards on
-    PostgreSQL, where a trigger otherwise refuses to truncate the audit table."""
+    """For tests with real transactions: lets the test database be flushed afterwards (which
+    the audit table's append-only guard otherwise refuses). ``_audit_guard`` restores it."""
     yield
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute("SET practice.audit_truncate = 'on'")
+        elif connection.vendor == "sqlite":
+            for statement in _TRIGGERS.SQLITE_REVERSE:
+                cursor.execute(statement)
 
 
 def make_client(counsellor: User | None, **identity: Any) -> Any:
