@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +46,13 @@ MAX_ENTRIES = 50
 class NoteError(Exception):
     """A change to a note or supervision record that the rules refuse.
 
-    The message is safe to show to the user and never contains note text.
+    The message is safe to show to the user and never contains note text. ``blocker`` says
+    where to go to put it right, when there is such a place.
     """
+
+    def __init__(self, message: str, *, blocker: Blocker | None = None) -> None:
+        super().__init__(message)
+        self.blocker = blocker
 
 
 @dataclass(frozen=True)
@@ -71,14 +76,32 @@ class EntryInput:
 # -- the seam for the consent issue ---------------------------------------------------------
 
 
-def _contracting_blocker(client: Client) -> str | None:
-    """Why a factual note may not be written for ``client`` yet, or None when it may.
+@dataclass(frozen=True)
+class Blocker:
+    """Why something cannot be done yet, and where to go to put it right."""
 
-    The one seam for contracting (DESIGN.md §7: contracting is recorded before the first
-    note). ``create_note`` calls it before creating a *factual* note, once for an individual
-    client and once for each member of a couple or group; a returned message refuses the
-    note with that message. For now nothing is recorded about contracting, so nothing blocks.
-    """
+    message: str
+    action_url: str = ""
+    action_label: str = ""
+
+
+# Checks that must pass before a factual note is written for a client. Apps above notes
+# register theirs at start-up (consent: contracting is recorded before the first note,
+# DESIGN.md §7), so notes never imports them.
+_FACTUAL_NOTE_PRECONDITIONS: list[Callable[[Client], Blocker | None]] = []
+
+
+def register_factual_note_precondition(check: Callable[[Client], Blocker | None]) -> None:
+    if check not in _FACTUAL_NOTE_PRECONDITIONS:
+        _FACTUAL_NOTE_PRECONDITIONS.append(check)
+
+
+def factual_note_blocker(client: Client) -> Blocker | None:
+    """Why a factual note may not be written for ``client`` yet, or None when it may."""
+    for check in _FACTUAL_NOTE_PRECONDITIONS:
+        blocker = check(client)
+        if blocker is not None:
+            return blocker
     return None
 
 
@@ -111,9 +134,9 @@ def create_note(
     members = _members(client, joint_case)
     if kind == SessionNote.Kind.FACTUAL:
         for member in members:
-            blocker = _contracting_blocker(member)
-            if blocker:
-                raise NoteError(blocker)
+            blocker = factual_note_blocker(member)
+            if blocker is not None:
+                raise NoteError(blocker.message, blocker=blocker)
     new_entries = [e for e in entries if not e.remove and e.entry_id is None]
     if len(new_entries) != len(entries):
         raise NoteError("A new note has no earlier entries to change or remove.")

@@ -134,6 +134,11 @@ def _new_note_page(
     members = joint_case.members.order_by("reference") if joint_case else None
     label = _group_label(joint_case) if joint_case else ""
     entries = entry_formset(data, members=members, group_label=label)
+    # Say before any typing, not after, when a factual note cannot be saved yet.
+    blocker = None
+    if kind == SessionNote.Kind.FACTUAL:
+        for member in [client] if client else list(members or []):
+            blocker = blocker or services.factual_note_blocker(member)
     if data is not None and all([form.is_valid(), entries.is_valid()]):
         try:
             note = services.create_note(
@@ -158,6 +163,7 @@ def _new_note_page(
             "client": client,
             "joint_case": joint_case,
             "heading": _("New %(kind)s") % {"kind": SessionNote.Kind(kind).label.lower()},
+            "blocker": blocker,
             "form": form,
             "entries": entries,
             "summary": ErrorSummary.of(form, entries=entries),

@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from clients import services as client_services
 from clients.models import Client, JointCase
+from consent import services as consent_services
+from consent.models import Contracting, DocumentVersion
 from notes.models import NoteEntry, SessionNote, SupervisionPoint, SupervisionSession
 from practice.accounts.demo import DEMO_STAFF, describe, ensure_demo_user
 from practice.accounts.models import User
@@ -146,6 +148,7 @@ def _create_caseload(counsellor: User, people: list[DemoClient], manager: User) 
             is_minor=(today - person.born).days < 18 * 365,
             opened_on=opened,
         )
+        _contract(client, counsellor)
         sessions = 4 if index < 3 else 3
         for number in range(sessions):
             session_date = opened + datetime.timedelta(days=7 * (number + 1))
@@ -184,6 +187,21 @@ def _create_caseload(counsellor: User, people: list[DemoClient], manager: User) 
         when = today - datetime.timedelta(days=rng.randint(1, 30))
         _note(client, counsellor, "factual", when, rng.choice(FACTUAL), rng, signed=True)
     return list(Client.objects.filter(counsellor=counsellor).select_related("identity"))
+
+
+def _contract(client: Client, counsellor: User) -> None:
+    consent_services.record_contracting(
+        client,
+        by=counsellor,
+        contracted_on=client.opened_on,
+        agreement=DocumentVersion.current(DocumentVersion.Kind.AGREEMENT),  # type: ignore[arg-type]
+        privacy_notice=DocumentVersion.current(DocumentVersion.Kind.PRIVACY_NOTICE),  # type: ignore[arg-type]
+        delivered=Contracting.Delivery.PAPER,
+        explained=dict.fromkeys(
+            ["explained_limits", "explained_supervision", "explained_storage", "explained_access"],
+            True,
+        ),
+    )
 
 
 def _note(

@@ -13,6 +13,7 @@ urlpatterns = [
     path("administrator/", views.administrator_home, name="administrator_home"),
     path("clients/", include("clients.urls")),
     path("notes/", include("notes.urls")),
+    path("consent/", include("consent.urls")),
     path("portal/", include("disclosures.portal_urls")),
     path("admin/", admin_site.urls),
 ]

@@ -155,12 +155,35 @@ def transactional_audit(transactional_db: None) -> Any:
                 cursor.execute(statement)
 
 
-def make_client(counsellor: User | None, **identity: Any) -> Any:
+def make_client(counsellor: User | None, *, contracted: bool = True, **identity: Any) -> Any:
+    """A registered client; with a counsellor, contracting is recorded too (as it must be
+    before the first factual note), unless ``contracted=False``."""
     from clients import services as client_services
 
     values = {"given_name": "Robin", "family_name": "Example", **identity}
     by = counsellor or make_user(f"mgr-{User.objects.count()}", Role.MANAGER)
-    return client_services.register(by=by, identity=values, counsellor=counsellor)
+    client = client_services.register(by=by, identity=values, counsellor=counsellor)
+    if counsellor is not None and contracted:
+        record_contracting(client, by=counsellor)
+    return client
+
+
+def record_contracting(client: Any, *, by: User) -> Any:
+    from consent import services as consent_services
+    from consent.models import DocumentVersion
+
+    return consent_services.record_contracting(
+        client,
+        by=by,
+        contracted_on=client.opened_on,
+        agreement=DocumentVersion.current(DocumentVersion.Kind.AGREEMENT),
+        privacy_notice=DocumentVersion.current(DocumentVersion.Kind.PRIVACY_NOTICE),
+        delivered="paper",
+        explained=dict.fromkeys(
+            ["explained_limits", "explained_supervision", "explained_storage", "explained_access"],
+            True,
+        ),
+    )
 
 
 @pytest.fixture

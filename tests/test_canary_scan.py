@@ -125,6 +125,28 @@ def populate(canary: Canaries) -> dict[str, Any]:
         client=client,
         reason=canary.text("clients.AccessGrant.reason"),
     )
+    from consent.models import ConsentEvent
+
+    ConsentEvent(
+        client=client,
+        scope="disclosure",
+        action="granted",
+        recipient=canary.text("consent.ConsentEvent.recipient"),
+        purpose=canary.text("consent.ConsentEvent.purpose"),
+        material=canary.text("consent.ConsentEvent.material"),
+        evidence="signed_form",
+        evidence_file=b"%PDF-1.7 " + canary.text("consent.ConsentEvent.evidence_file").encode(),
+        evidence_filename=canary.text("consent.ConsentEvent.evidence_filename"),
+        evidence_content_type="application/pdf",
+        signature_name=canary.text("consent.ConsentEvent.signature_name"),
+        signature_ip=canary.text("consent.ConsentEvent.signature_ip"),
+        capacity_assessed_by=counsellor,
+        capacity="has_capacity",
+        capacity_note=canary.text("consent.ConsentEvent.capacity_note"),
+        minor_basis="parental",
+        parental_consent_by=canary.text("consent.ConsentEvent.parental_consent_by"),
+        recorded_by=counsellor,
+    ).save()
     return {"identity": identity, "entry": entry}
 
 

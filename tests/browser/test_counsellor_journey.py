@@ -12,7 +12,7 @@ from clients.models import Client
 from notes.models import NoteAmendment, SessionNote, SupervisionSession
 from practice.accounts.models import Role
 from tests.browser.conftest import sign_in
-from tests.conftest import make_user
+from tests.conftest import make_user, record_contracting
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +37,9 @@ def test_counsellor_journey(page: Any) -> None:
     page.wait_for_url(re.compile(r"/clients/C-[A-Z0-9]{4}/$"))
     client = Client.objects.get()
     assert "Wren Aldous" in page.content()
+    # Contracting comes before the first factual note; its own journey is in
+    # test_consent_journey.py, so here it is recorded directly.
+    record_contracting(client, by=counsellor)
 
     write_note(page, client.reference, "factual", "Talked about the move to a new flat.")
     page.wait_for_url(re.compile(r"/notes/[0-9a-f-]{36}/$"))

@@ -176,11 +176,11 @@ def test_the_contracting_seam_can_refuse_a_factual_note(
 ) -> None:
     asked: list[Client] = []
 
-    def blocker(client: Client) -> str | None:
+    def blocker(client: Client) -> services.Blocker | None:
         asked.append(client)
-        return "Record contracting with this client before the first note."
+        return services.Blocker("Record contracting with this client before the first note.")
 
-    monkeypatch.setattr(services, "_contracting_blocker", blocker)
+    monkeypatch.setattr(services, "_FACTUAL_NOTE_PRECONDITIONS", [blocker])
     with pytest.raises(NoteError, match="Record contracting"):
         write_note(counsellor, client=client_record)
     assert asked == [client_record]
@@ -189,8 +189,11 @@ def test_the_contracting_seam_can_refuse_a_factual_note(
     write_note(counsellor, client=client_record, kind=SessionNote.Kind.PROCESS)
 
 
-def test_the_contracting_seam_lets_notes_through_for_now(client_record: Client) -> None:
-    assert services._contracting_blocker(client_record) is None
+def test_with_no_precondition_registered_nothing_blocks(
+    client_record: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "_FACTUAL_NOTE_PRECONDITIONS", [])
+    assert services.factual_note_blocker(client_record) is None
 
 
 # -- editing, signing, amending --------------------------------------------------------------
@@ -442,7 +445,9 @@ def test_the_contracting_seam_asks_about_every_member(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     asked: list[Client] = []
-    monkeypatch.setattr(services, "_contracting_blocker", lambda c: asked.append(c))
+    monkeypatch.setattr(
+        services, "_FACTUAL_NOTE_PRECONDITIONS", [lambda c: asked.append(c)]
+    )
     write_note(counsellor, joint_case=joint_case)
     assert sorted(c.pk for c in asked) == sorted([client_record.pk, partner.pk])
 

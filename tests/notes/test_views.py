@@ -167,7 +167,11 @@ def test_a_refusal_from_the_service_is_shown_as_an_error(
 ) -> None:
     from notes import services
 
-    monkeypatch.setattr(services, "_contracting_blocker", lambda c: "Record contracting first.")
+    monkeypatch.setattr(
+        services,
+        "_FACTUAL_NOTE_PRECONDITIONS",
+        [lambda c: services.Blocker("Record contracting first.", "/somewhere/", "Do it")],
+    )
     response = verified_client(counsellor).post(new_url(client_record), note_form_data())
     assert response.status_code == 200
     html = response.content.decode()
