@@ -105,14 +105,14 @@ class Client(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.reference:
-            self.reference = _unused_reference(Client, "C")
+            self.reference = unused_reference(Client, "C")
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("clients:detail", args=[self.reference])
 
 
-def _unused_reference(model: type[models.Model], prefix: str) -> str:
+def unused_reference(model: type[models.Model], prefix: str) -> str:
     for _attempt in range(50):
         reference = new_reference(prefix)
         if not model.objects.filter(reference=reference).exists():  # type: ignore[attr-defined]
@@ -237,7 +237,7 @@ class JointCase(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.reference:
-            self.reference = _unused_reference(JointCase, "J")
+            self.reference = unused_reference(JointCase, "J")
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -353,3 +353,62 @@ class ProfessionalExecutor(models.Model):
     @property
     def is_active(self) -> bool:
         return self.activated_at is not None
+
+
+class LegalHold(models.Model):
+    """While a hold stands, nothing of the client is destroyed, process notes included (a
+    court order discloses whatever exists at the time). Placed automatically by court-order
+    and complaint disclosures, or by a manager; lifted only by a manager, with a reason."""
+
+    class Source(models.TextChoices):
+        MANAGER = "manager", _("Placed by a service manager")
+        COURT_ORDER = "court_order", _("Court order")
+        COMPLAINT = "complaint", _("Complaint")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="legal_holds")
+    source = models.CharField(max_length=20, choices=Source)
+    source_id = models.CharField(max_length=64, blank=True)  # e.g. the disclosure's id
+    reason = EncryptedTextField(_("reason"), max_length=2000)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    placed_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lift_reason = EncryptedTextField(_("reason for lifting"), max_length=2000, blank=True)
+
+    crypto_domain = Domain.CLINICAL
+    crypto_owner_field = "client"
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "client": OPERATIONAL,
+        "source": OPERATIONAL,
+        "source_id": OPERATIONAL,
+        "reason": CLINICAL,
+        "placed_by": OPERATIONAL,
+        "placed_at": OPERATIONAL,
+        "lifted_at": OPERATIONAL,
+        "lifted_by": OPERATIONAL,
+        "lift_reason": CLINICAL,
+    }
+
+    class Meta:
+        ordering = ["-placed_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="legal_hold_lifted_fields_together",
+                condition=Q(lifted_at__isnull=True, lifted_by__isnull=True)
+                | Q(lifted_at__isnull=False, lifted_by__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"legal hold on {self.client_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None

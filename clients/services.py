@@ -13,7 +13,14 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from clients.models import AccessGrant, Client, ClientIdentity, JointCase, ProfessionalExecutor
+from clients.models import (
+    AccessGrant,
+    Client,
+    ClientIdentity,
+    JointCase,
+    LegalHold,
+    ProfessionalExecutor,
+)
 from practice.accounts.models import Role, User
 from practice.audit.services import record
 
@@ -301,3 +308,59 @@ def create_joint_case(
         data={"members": ",".join(m.reference for m in members)},
     )
     return case
+
+
+@transaction.atomic
+def place_legal_hold(
+    client: Client,
+    *,
+    by: User,
+    reason: str,
+    source: str = LegalHold.Source.MANAGER,
+    source_id: str = "",
+    request: HttpRequest | None = None,
+) -> LegalHold:
+    """Stop every destruction of this client's records until a manager lifts the hold."""
+    if source == LegalHold.Source.MANAGER and not by.has_role(Role.MANAGER):
+        raise ClientError("Only a service manager places a legal hold by hand.")
+    if not reason.strip():
+        raise ClientError("Give the reason for the legal hold.")
+    hold = LegalHold.objects.create(
+        client=client, source=source, source_id=source_id, reason=reason.strip(), placed_by=by
+    )
+    record(
+        "legal_hold.placed",
+        by=by,
+        target=hold,
+        client_ref=client.reference,
+        request=request,
+        data={"source": source},
+    )
+    return hold
+
+
+@transaction.atomic
+def lift_legal_hold(
+    hold: LegalHold, *, by: User, reason: str, request: HttpRequest | None = None
+) -> LegalHold:
+    if not by.has_role(Role.MANAGER):
+        raise ClientError("Only a service manager lifts a legal hold.")
+    if not reason.strip():
+        raise ClientError("Give the reason for lifting the legal hold.")
+    hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
+    if not hold.is_active:
+        raise ClientError("This legal hold has already been lifted.")
+    hold.lifted_at, hold.lifted_by, hold.lift_reason = timezone.now(), by, reason.strip()
+    hold.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+    record(
+        "legal_hold.lifted",
+        by=by,
+        target=hold,
+        client_ref=hold.client.reference,
+        request=request,
+    )
+    return hold
+
+
+def has_legal_hold(client: Client) -> bool:
+    return LegalHold.objects.filter(client=client, lifted_at__isnull=True).exists()

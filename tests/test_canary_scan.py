@@ -147,6 +147,84 @@ def populate(canary: Canaries) -> dict[str, Any]:
         parental_consent_by=canary.text("consent.ConsentEvent.parental_consent_by"),
         recorded_by=counsellor,
     ).save()
+    from clients.models import LegalHold
+    from disclosures.models import (
+        DisclosureDocument,
+        DisclosureRequest,
+        GateDecision,
+        RegisterEntry,
+        ReleasedDocument,
+        ReleaseItem,
+    )
+
+    LegalHold.objects.create(
+        client=client,
+        source="manager",
+        reason=canary.text("clients.LegalHold.reason"),
+        placed_by=counsellor,
+        lifted_at=None,
+    )
+    hold = LegalHold.objects.create(
+        client=client, source="manager", reason="x", placed_by=counsellor
+    )
+    hold.lifted_at, hold.lifted_by = hold.placed_at, counsellor
+    hold.lift_reason = canary.text("clients.LegalHold.lift_reason")
+    hold.save()
+    req = DisclosureRequest.objects.create(
+        client=client,
+        category_code="court_order",
+        requester_kind="court",
+        requester=canary.text("disclosures.DisclosureRequest.requester"),
+        recipient=canary.text("disclosures.DisclosureRequest.recipient"),
+        purpose=canary.text("disclosures.DisclosureRequest.purpose"),
+        asked_for=canary.text("disclosures.DisclosureRequest.asked_for"),
+        received_on=timezone.localdate(),
+        no_notify_reason=canary.text("disclosures.DisclosureRequest.no_notify_reason"),
+        report_text=canary.text("disclosures.DisclosureRequest.report_text"),
+        raised_by=counsellor,
+    )
+    DisclosureDocument.objects.create(
+        request=req,
+        client=client,
+        kind="court_order",
+        content=b"%PDF-1.7 " + canary.text("disclosures.DisclosureDocument.content").encode(),
+        filename=canary.text("disclosures.DisclosureDocument.filename"),
+        content_type="application/pdf",
+        uploaded_by=counsellor,
+    )
+    GateDecision.objects.create(
+        request=req,
+        client=client,
+        gate="consent",
+        outcome="not_required",
+        reason=canary.text("disclosures.GateDecision.reason"),
+        by=counsellor,
+    )
+    ReleaseItem.objects.create(
+        request=req,
+        client=client,
+        entry=entry,
+        third_party_reason=canary.text("disclosures.ReleaseItem.third_party_reason"),
+    )
+    ReleasedDocument.objects.create(
+        request=req,
+        client=client,
+        pdf=b"%PDF-1.7 " + canary.text("disclosures.ReleasedDocument.pdf").encode(),
+        sha256="0" * 64,
+        size=10,
+    )
+    RegisterEntry.objects.create(
+        request=req,
+        client=client,
+        released_at=timezone.now(),
+        category_code="court_order",
+        basis="legal obligation",
+        recipient=canary.text("disclosures.RegisterEntry.recipient"),
+        purpose=canary.text("disclosures.RegisterEntry.purpose"),
+        correction=canary.text("disclosures.RegisterEntry.correction"),
+        sha256="0" * 64,
+        recorded_by=counsellor,
+    )
     return {"identity": identity, "entry": entry}
 
 
