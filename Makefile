@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench check-deploy clean
+.PHONY: run worker test lint format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,10 +16,19 @@ $(VENV)/.installed: pyproject.toml
 .env:
 	$(PYTHON) scripts/write_local_env.py .env
 
+# The background worker renders large disclosure packs; it runs beside the server, with its
+# memory capped (WORKER_MEMORY_KB), and stops with it.
+WORKER_MEMORY_KB ?= 4194304
+
 run: $(VENV)/.installed .env
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	bash -c 'trap "kill 0" EXIT; \
+	  (ulimit -v $(WORKER_MEMORY_KB); exec $(PY) manage.py db_worker --interval 2) & \
+	  $(PY) manage.py runserver $(HOST):$(PORT)'
+
+worker: $(VENV)/.installed .env
+	bash -c 'ulimit -v $(WORKER_MEMORY_KB); exec $(PY) manage.py db_worker'
 
 test: $(VENV)/.installed .env
 	$(PY) -m pytest $(PYTEST_ARGS)

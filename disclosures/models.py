@@ -97,6 +97,8 @@ class DisclosureRequest(models.Model):
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A large pack is released by the background worker; this is its task's id.
+    release_task_id = models.CharField(max_length=64, blank=True)
 
     crypto_domain = Domain.CLINICAL
     crypto_owner_field = "client"
@@ -125,6 +127,7 @@ class DisclosureRequest(models.Model):
         "updated_at": OPERATIONAL,
         "released_at": OPERATIONAL,
         "released_by": OPERATIONAL,
+        "release_task_id": OPERATIONAL,
     }
 
     class Meta:

@@ -569,6 +569,47 @@ def release_blockers(req: DisclosureRequest) -> list[str]:
     return blockers
 
 
+def should_release_in_background(req: DisclosureRequest) -> bool:
+    from django.conf import settings
+
+    return req.items.count() > settings.RELEASE_IN_BACKGROUND_OVER_ITEMS
+
+
+@transaction.atomic
+def queue_release(req: DisclosureRequest, *, by: User, request: HttpRequest | None = None) -> str:
+    """Check now, then hand a large pack to the background worker; returns the task id.
+    The worker re-checks everything under the lock when it runs (release())."""
+    from disclosures.tasks import release_in_background
+
+    req = _lock(req)
+    if not may_release(by, req):
+        raise DisclosureError(
+            "The person who raised the request, or the approving manager, releases it."
+        )
+    blockers = release_blockers(req)
+    if blockers:
+        raise ReleaseBlocked(blockers)
+    if req.release_task_id:
+        return req.release_task_id
+    result = release_in_background.enqueue(str(req.pk), by.pk)
+    req.release_task_id = result.id
+    req.save(update_fields=["release_task_id", "updated_at"])
+    _audit("disclosure.release_queued", req, by=by, request=request)
+    return result.id
+
+
+def release_progress(req: DisclosureRequest) -> str | None:
+    """READY, RUNNING, FAILED or SUCCESSFUL for a queued release; None when none was queued."""
+    if not req.release_task_id:
+        return None
+    from disclosures.tasks import release_in_background
+
+    try:
+        return str(release_in_background.get_result(req.release_task_id).status)
+    except Exception:  # noqa: BLE001 - a pruned result reads as unknown, not as a crash
+        return None
+
+
 def may_release(user: User, req: DisclosureRequest) -> bool:
     return user.pk in (req.raised_by_id, _gate_holder(req, GateDecision.Gate.MANAGER))
 

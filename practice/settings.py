@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "practice.accounts",
     "practice.audit",
     "practice.crypto",
@@ -196,6 +198,13 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0, minimum=0)
 OTP_TOTP_ISSUER = PRACTICE_NAME
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 OTP_TOTP_THROTTLE_FACTOR = 1
+
+# Background work (django-tasks, database backend: no extra service). Task arguments are stored
+# in plain text, so tasks take ids only. Large disclosure packs render in the worker
+# (`manage.py db_worker`), never in a web request.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+RELEASE_IN_BACKGROUND_OVER_ITEMS = env_int("RELEASE_IN_BACKGROUND_OVER_ITEMS", default=40, minimum=0)
+RENDER_TIME_LIMIT_SECONDS = env_int("RENDER_TIME_LIMIT_SECONDS", default=600, minimum=10)
 
 # The owner model for per-client keys (rotate_client_keys --client REF looks it up).
 CRYPTO_OWNER_MODEL = "clients.Client"
