@@ -42,5 +42,9 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+bench: $(VENV)/.installed .env
+	$(PY) bench/crypto_bench.py
+	$(PY) bench/pdf_bench.py
+
 clean:
 	rm -rf $(VENV) staticfiles

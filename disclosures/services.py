@@ -224,6 +224,8 @@ def attach_document(
     req = _lock(req)
     if req.is_final:
         raise DisclosureError("This request is closed.")
+    if not may_take_part(by, req):
+        raise DisclosureError("Only someone taking part in this request adds documents.")
     document = _store_document(req, kind=kind, upload=upload, by=by)
     _audit("disclosure.document_attached", req, by=by, request=request, kind=kind)
     return document
@@ -324,6 +326,8 @@ def record_consultation(
         raise DisclosureError("Record who was consulted and what they advised.")
     if req.status == Status.REFUSED:
         raise DisclosureError("This request is closed.")
+    if not may_take_part(by, req):
+        raise DisclosureError("Only someone taking part in this request records a consultation.")
     decision = _decide(req, gate, GateDecision.Outcome.DONE, by=by, reason=reason)
     _audit("disclosure.consulted", req, by=by, request=request, gate=gate)
     return decision
@@ -435,6 +439,28 @@ def may_sign_off(user: User, req: DisclosureRequest) -> bool:
     return designated is None or designated == user.pk
 
 
+def may_take_part(user: User, req: DisclosureRequest) -> bool:
+    """Adding documents and recording consultations: the requester, the client's counsellor,
+    the supervisor who signs it off, and service managers."""
+    return (
+        user.pk == req.raised_by_id
+        or can(user, req.client, Purpose.NOTES_WRITE)
+        or may_sign_off(user, req)
+        or user.has_role(Role.MANAGER)
+    )
+
+
+def may_refuse(user: User, req: DisclosureRequest) -> bool:
+    """Anyone taking part: who raised it or filled a gate, the client's counsellor, the
+    supervisor who signs it off, a manager who may approve it."""
+    return (
+        user.pk in participants(req)
+        or can(user, req.client, Purpose.NOTES_WRITE)
+        or may_sign_off(user, req)
+        or may_approve(user, req)
+    )
+
+
 def may_approve(user: User, req: DisclosureRequest) -> bool:
     if not user.has_role(Role.MANAGER):
         return False
@@ -471,6 +497,9 @@ def approve(
         raise DisclosureError(
             "Approval is by a service manager who neither raised the request nor signed it off."
         )
+    if req.status == Status.CONSENT_CLEARED and req.category.needs_supervisor:
+        # Only categories with no supervisor gate go straight from consent to approval.
+        raise DisclosureError("The supervisor signs it off before a service manager approves it.")
     problems = content_and_evidence_problems(req)
     if problems:
         raise ReleaseBlocked(problems)
@@ -491,13 +520,7 @@ def refuse(
     req = _lock(req)
     if not reason.strip():
         raise DisclosureError("Give the reason for refusing.")
-    eligible = (
-        by.pk in participants(req)
-        or can(by, req.client, Purpose.NOTES_WRITE)
-        or may_sign_off(by, req)
-        or may_approve(by, req)
-    )
-    if not eligible:
+    if not may_refuse(by, req):
         raise DisclosureError("Only someone taking part in this request can refuse it.")
     _move(req, Action.REFUSE)
     _decide(req, GateDecision.Gate.REFUSAL, GateDecision.Outcome.REFUSED, by=by, reason=reason)
@@ -771,7 +794,7 @@ def build_pack(req: DisclosureRequest) -> Any:
         approvers=approvers,
         items=items,
         report_text=req.report_text,
-        generated_at=timezone.now(),
+        generated_at=timezone.localtime(),
     )
 
 
