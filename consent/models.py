@@ -73,6 +73,24 @@ class DocumentVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} v{self.version}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A published version is what clients were given: it never changes afterwards. A new
+        # wording is a new version.
+        if not self._state.adding:
+            before = DocumentVersion.objects.filter(pk=self.pk).first()
+            if before is not None and before.published_at is not None:
+                same = (before.kind, before.version, before.title, before.text) == (
+                    self.kind,
+                    self.version,
+                    self.title,
+                    self.text,
+                )
+                if not same:
+                    raise AppendOnlyError(
+                        "A published document cannot change; write a new version."
+                    )
+        super().save(*args, **kwargs)
+
     @classmethod
     def current(cls, kind: str) -> DocumentVersion | None:
         return (
