@@ -37,11 +37,15 @@ def requests_visible_to(user: User) -> QuerySet[DisclosureRequest]:
             client__counsellor__supervisor__isnull=True
         )
     visible = DisclosureRequest.objects.filter(scope)
-    # Sealed requests: only the people who worked on them (and managers, above).
-    visible = visible.exclude(
-        Q(category_code__in=SEALED_CODES)
-        & ~Q(pk__in=DisclosureRequest.objects.filter(worked_on).values("pk"))
-    )
+    # Sealed requests: only the people who worked on them (and managers, above), and the
+    # supervisor who is to sign one off, while it waits for them.
+    may_see_sealed = worked_on
+    if user.has_role(Role.SUPERVISOR):
+        may_see_sealed |= Q(status="consent_cleared") & (
+            Q(client__counsellor__supervisor=user) | Q(client__counsellor__supervisor__isnull=True)
+        )
+    sealed_ok = DisclosureRequest.objects.filter(may_see_sealed).values("pk")
+    visible = visible.exclude(Q(category_code__in=SEALED_CODES) & ~Q(pk__in=sealed_ok))
     return visible.distinct()
 
 
@@ -65,3 +69,23 @@ def request_for(
         data={"view": view, "sealed": req.is_sealed},
     )
     return req
+
+
+def may_download_release(user: User, req: DisclosureRequest) -> bool:
+    """The released PDF: the people who raised it or filled a gate, and service managers."""
+    from disclosures.services import participants
+
+    return user.has_role(Role.MANAGER) or user.pk in participants(req)
+
+
+def may_download_documents(user: User, req: DisclosureRequest) -> bool:
+    """Documents received with the request: the participants, the client's counsellor, and,
+    while it is open, the supervisor who is to sign it off (they must read the order)."""
+    from clients.access import can
+    from disclosures.services import may_sign_off
+
+    return (
+        may_download_release(user, req)
+        or can(user, req.client, Purpose.NOTES_WRITE)
+        or (not req.is_final and may_sign_off(user, req))
+    )

@@ -145,8 +145,7 @@ CATEGORIES: dict[str, Category] = {
             label=str(_("Court order or witness summons")),
             basis=Basis.LEGAL_OBLIGATION,
             statute=(
-                "Court order / witness summons (Civil Procedure Rules 31; "
-                "Criminal Procedure Rules)"
+                "Court order / witness summons (Civil Procedure Rules 31; Criminal Procedure Rules)"
             ),
             consent=ConsentRule.NOT_REQUIRED,
             notify=Notify.UNLESS_COURT_DIRECTS,

@@ -411,3 +411,26 @@ class RegisterEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The register is immutable; record a correction instead.")
+
+
+class StatuteReference(models.Model):
+    """A service manager's wording of a category's legal reference (statutes change and
+    policies cite repealed acts); the rest of the category stays in categories.py."""
+
+    category_code = models.CharField(max_length=30, unique=True, choices=CATEGORY_CHOICES)
+    text = models.CharField(max_length=300)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "category_code": OPERATIONAL,
+        "text": OPERATIONAL,
+        "updated_by": OPERATIONAL,
+        "updated_at": OPERATIONAL,
+    }
+
+    def __str__(self) -> str:
+        return f"{self.category_code}: {self.text}"

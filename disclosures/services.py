@@ -46,6 +46,7 @@ from disclosures.models import (
     ReleasedDocument,
     ReleaseItem,
     Status,
+    StatuteReference,
 )
 from notes.models import NoteEntry, SessionNote
 from practice.accounts.models import Role, User
@@ -126,6 +127,29 @@ def participants(req: DisclosureRequest) -> set[int]:
 
 def _gate_holder(req: DisclosureRequest, gate: str) -> int | None:
     return req.decisions.filter(gate=gate).values_list("by_id", flat=True).first()
+
+
+# -- statute references ----------------------------------------------------------------------
+
+
+def statute_for(code: str) -> str:
+    """The legal reference cited for a category: a manager's wording, else the default."""
+    custom = StatuteReference.objects.filter(category_code=code).values_list("text", flat=True)
+    return custom.first() or category(code).statute
+
+
+@transaction.atomic
+def set_statute(code: str, *, by: User, text: str, request: HttpRequest | None = None) -> None:
+    if not by.has_role(Role.MANAGER):
+        raise DisclosureError("Only a service manager changes the legal references.")
+    category(code)  # unknown codes raise KeyError before anything is written
+    text = text.strip()
+    if not text or len(text) > 300:
+        raise DisclosureError("Write the reference in at most 300 characters.")
+    StatuteReference.objects.update_or_create(
+        category_code=code, defaults={"text": text, "updated_by": by}
+    )
+    record("disclosure.statute_changed", by=by, request=request, data={"category": code})
 
 
 # -- raising ---------------------------------------------------------------------------------
@@ -256,10 +280,9 @@ def choose_content(
 ) -> DisclosureRequest:
     """Choose the entries to release and/or write a report instead (minimum necessary)."""
     req = _lock(req)
-    if req.status not in (Status.RAISED, Status.CONSENT_CLEARED, Status.SIGNED_OFF):
-        raise DisclosureError(
-            "What is released cannot change once the request is approved or closed."
-        )
+    if req.status not in (Status.RAISED, Status.CONSENT_CLEARED):
+        # The supervisor signs off, and the manager approves, exactly this content.
+        raise DisclosureError("What is released cannot change once the request is signed off.")
     if not can(by, req.client, Purpose.NOTES_READ):
         raise DisclosureError(
             "Only someone who may read the client's notes chooses what is released."
@@ -707,7 +730,7 @@ def _release_now(
         released_at=now,
         category_code=req.category_code,
         basis=str(req.category.basis.value),
-        statute=req.category.statute,
+        statute=statute_for(req.category_code),
         recipient=req.recipient,
         purpose=req.purpose,
         approvers=_approvers(req),
@@ -782,8 +805,9 @@ def build_pack(req: DisclosureRequest) -> Any:
     ]
     cat = req.category
     basis = f"{cat.label} ({cat.basis.value})"
-    if cat.statute:
-        basis += f": {cat.statute}"
+    statute = statute_for(req.category_code)
+    if statute:
+        basis += f": {statute}"
     return Pack(
         reference=req.reference,
         title="Disclosure of counselling records",

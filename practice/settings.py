@@ -203,7 +203,9 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 # in plain text, so tasks take ids only. Large disclosure packs render in the worker
 # (`manage.py db_worker`), never in a web request.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-RELEASE_IN_BACKGROUND_OVER_ITEMS = env_int("RELEASE_IN_BACKGROUND_OVER_ITEMS", default=40, minimum=0)
+RELEASE_IN_BACKGROUND_OVER_ITEMS = env_int(
+    "RELEASE_IN_BACKGROUND_OVER_ITEMS", default=40, minimum=0
+)
 RENDER_TIME_LIMIT_SECONDS = env_int("RENDER_TIME_LIMIT_SECONDS", default=600, minimum=10)
 
 # The owner model for per-client keys (rotate_client_keys --client REF looks it up).

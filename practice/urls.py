@@ -14,6 +14,7 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("notes/", include("notes.urls")),
     path("consent/", include("consent.urls")),
+    path("disclosures/", include("disclosures.urls")),
     path("portal/", include("disclosures.portal_urls")),
     path("admin/", admin_site.urls),
 ]

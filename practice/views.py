@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from clients import access as client_access
 from clients.models import Client
+from disclosures import queues
 from notes import access as note_access
 from notes.models import SessionNote
 from practice.accounts.decorators import role_required
@@ -37,14 +38,26 @@ def counsellor_home(request: HttpRequest) -> HttpResponse:
                 author=user, status=SessionNote.Status.DRAFT
             ).count(),
             "break_glass": client_access.break_glass_client_ids(user).count(),
+            "waiting": queues.waiting_for(user),
+            "blocked": queues.blocked_for(user),
+            "reviews": queues.emergency_reviews_due(user),
         },
     )
 
 
 @role_required(Role.SUPERVISOR)
 def supervisor_home(request: HttpRequest) -> HttpResponse:
-    cases = note_access.supervision_cases(request.user, request=request)  # type: ignore[arg-type]
-    return render(request, "practice/home_supervisor.html", {"cases": cases})
+    user: User = request.user  # type: ignore[assignment]
+    cases = note_access.supervision_cases(user, request=request)
+    return render(
+        request,
+        "practice/home_supervisor.html",
+        {
+            "cases": cases,
+            "waiting": queues.waiting_for(user),
+            "reviews": queues.emergency_reviews_due(user),
+        },
+    )
 
 
 @role_required(Role.MANAGER)
@@ -56,6 +69,8 @@ def manager_home(request: HttpRequest) -> HttpResponse:
         {
             "unallocated": Client.objects.filter(counsellor__isnull=True).count(),
             "break_glass": list(client_access.break_glass_for_review(user)[:20]),
+            "waiting": queues.waiting_for(user),
+            "reviews": queues.emergency_reviews_due(user),
         },
     )
 

@@ -445,9 +445,7 @@ def test_the_contracting_seam_asks_about_every_member(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     asked: list[Client] = []
-    monkeypatch.setattr(
-        services, "_FACTUAL_NOTE_PRECONDITIONS", [lambda c: asked.append(c)]
-    )
+    monkeypatch.setattr(services, "_FACTUAL_NOTE_PRECONDITIONS", [lambda c: asked.append(c)])
     write_note(counsellor, joint_case=joint_case)
     assert sorted(c.pk for c in asked) == sorted([client_record.pk, partner.pk])
 
