@@ -164,12 +164,16 @@ def end(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @role_required(Role.COUNSELLOR, Role.MANAGER)
+@require_http_methods(["GET", "POST"])
 def search(request: HttpRequest) -> HttpResponse:
-    """Exact-match search through keyed blind indexes, within the clients one may identify."""
+    """Exact-match search through keyed blind indexes, within the clients one may identify.
+
+    A POST, so that a name, date of birth or e-mail never lands in a URL (and from there in
+    server logs and browser history)."""
     user: User = request.user  # type: ignore[assignment]
-    form = SearchForm(request.GET or None)
+    form = SearchForm(request.POST if request.method == "POST" else None)
     results = None
-    if request.GET and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         identities = ClientIdentity.objects.filter(
             client__in=access.clients_visible_to(user, Purpose.IDENTITY)
         ).select_related("client")

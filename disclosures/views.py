@@ -27,6 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -775,20 +776,47 @@ def document(request: HttpRequest, request_id: uuid.UUID, document_id: uuid.UUID
 # -- the register --------------------------------------------------------------------------------
 
 
-def _same_text(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+def _recipient_key(recipient: str) -> str:
+    from practice.crypto.blind_index import blind_index
+
+    return blind_index("register.recipient", recipient)
+
+
+RECIPIENT_KEY = "recipient_key"
 
 
 @role_required(Role.MANAGER)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     """Every release, newest first, with filters. Recipients are encrypted, so the recipient
-    filter compares decrypted values here (the register is small)."""
+    filter compares decrypted values here (the register is small).
+
+    The filter form is posted and answered with a redirect, so that pages can be linked and
+    paged with GET; the recipient never goes into that URL as text, only as a keyed
+    blind-index token (a recipient is clinical information)."""
     user = _user(request)
-    filtering = any(request.GET.get(name) for name in RegisterFilterForm.base_fields)
-    form = RegisterFilterForm(request.GET if filtering else None)
+    if request.method == "POST":
+        posted = RegisterFilterForm(request.POST)
+        if posted.is_valid():
+            query = {
+                name: str(value)
+                for name, value in posted.cleaned_data.items()
+                if value and name != "recipient"
+            }
+            if posted.cleaned_data["recipient"]:
+                query[RECIPIENT_KEY] = _recipient_key(posted.cleaned_data["recipient"])
+            return redirect(
+                reverse("disclosures:register") + ("?" + urlencode(query) if query else "")
+            )
+        form = posted
+        filtering = True
+    else:
+        filtering = any(
+            request.GET.get(name) for name in [*RegisterFilterForm.base_fields, RECIPIENT_KEY]
+        )
+        form = RegisterFilterForm(request.GET if filtering else None)
     entries: Any = RegisterEntry.objects.select_related("request", "client", "recorded_by")
-    if form.is_bound and form.is_valid():
+    if form.is_bound and form.is_valid() and request.method == "GET":
         data = form.cleaned_data
         if data["client"]:
             entries = entries.filter(client__reference=data["client"])
@@ -798,8 +826,9 @@ def register(request: HttpRequest) -> HttpResponse:
             entries = entries.filter(released_at__date__gte=data["released_from"])
         if data["released_to"]:
             entries = entries.filter(released_at__date__lte=data["released_to"])
-        if data["recipient"]:
-            entries = [e for e in entries if _same_text(e.recipient, data["recipient"])]
+        token = request.GET.get(RECIPIENT_KEY, "")
+        if token:
+            entries = [e for e in entries if _recipient_key(e.recipient) == token]
     elif form.is_bound:
         entries = RegisterEntry.objects.none()
     page = _page(request, entries, REGISTER_PAGE_SIZE)

@@ -117,7 +117,7 @@ def test_caseload_names_are_only_for_the_allocated_counsellor(
 def test_caseload_and_search_are_not_for_other_roles(persona, request, as_user) -> None:
     browser = as_user(request.getfixturevalue(persona))
     assert browser.get("/clients/").status_code == 404
-    assert browser.get("/clients/search/?family_name=Fielding").status_code == 404
+    assert browser.post("/clients/search/", {"family_name": "Fielding"}).status_code == 404
 
 
 def test_manager_allocates_a_referral(manager, counsellor, colleague, as_user) -> None:
@@ -149,11 +149,11 @@ def test_search_finds_exact_matches_within_scope(
     counsellor, colleague, client_record, other_client, as_user
 ) -> None:
     browser = as_user(counsellor)
-    found = browser.get("/clients/search/?family_name=fielding").content.decode()
+    found = browser.post("/clients/search/", {"family_name": "fielding"}).content.decode()
     assert client_record.reference in found
-    hidden = browser.get("/clients/search/?family_name=Ashdown").content.decode()
+    hidden = browser.post("/clients/search/", {"family_name": "Ashdown"}).content.decode()
     assert other_client.reference not in hidden and "No client matches" in hidden
-    empty = browser.get("/clients/search/?family_name=").content.decode()
+    empty = browser.post("/clients/search/", {"family_name": ""}).content.decode()
     assert "There is a problem" in empty
 
 
@@ -233,3 +233,8 @@ def test_joint_case_links_two_of_my_clients(counsellor, client_record, as_user) 
     assert response.status_code == 302
     client_record.refresh_from_db()
     assert client_record.is_joint_work and client_record.joint_cases.count() == 1
+
+
+def test_search_is_posted_so_no_name_lands_in_a_url(counsellor, as_user) -> None:
+    page = as_user(counsellor).get("/clients/search/").content.decode()
+    assert 'method="post"' in page and "No client matches" not in page
