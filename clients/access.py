@@ -165,6 +165,34 @@ def identities_for_caseload(
     return identities
 
 
+def clients_matching(
+    user: User,
+    *,
+    family_name: str = "",
+    date_of_birth: Any = None,
+    email: str = "",
+    limit: int = 50,
+) -> list[Client]:
+    """Exact-match search through the keyed blind indexes, only among the clients ``user``
+    may identify."""
+    from practice.crypto.blind_index import blind_index
+
+    identities = ClientIdentity.objects.filter(
+        client__in=clients_visible_to(user, Purpose.IDENTITY)
+    ).select_related("client")
+    if family_name:
+        identities = identities.filter(
+            family_name_index=blind_index("client.family_name", family_name)
+        )
+    if date_of_birth:
+        identities = identities.filter(
+            date_of_birth_index=blind_index("client.date_of_birth", date_of_birth)
+        )
+    if email:
+        identities = identities.filter(email_index=blind_index("client.email", email))
+    return [identity.client for identity in identities[:limit]]
+
+
 def access_route(user: User, client: Client) -> str:
     """How ``user`` reaches ``client``: recorded with every read, flagged for managers when
     it is anything other than the allocation."""

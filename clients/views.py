@@ -22,10 +22,9 @@ from clients.forms import (
     RegisterForm,
     SearchForm,
 )
-from clients.models import ClientIdentity, ProfessionalExecutor
+from clients.models import ProfessionalExecutor
 from practice.accounts.decorators import role_required
 from practice.accounts.models import Role, User
-from practice.crypto.blind_index import blind_index
 
 
 @role_required(Role.COUNSELLOR)
@@ -174,26 +173,12 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.POST if request.method == "POST" else None)
     results = None
     if request.method == "POST" and form.is_valid():
-        identities = ClientIdentity.objects.filter(
-            client__in=access.clients_visible_to(user, Purpose.IDENTITY)
-        ).select_related("client")
-        if form.cleaned_data["family_name"]:
-            identities = identities.filter(
-                family_name_index=blind_index(
-                    "client.family_name", form.cleaned_data["family_name"]
-                )
-            )
-        if form.cleaned_data["date_of_birth"]:
-            identities = identities.filter(
-                date_of_birth_index=blind_index(
-                    "client.date_of_birth", form.cleaned_data["date_of_birth"]
-                )
-            )
-        if form.cleaned_data["email"]:
-            identities = identities.filter(
-                email_index=blind_index("client.email", form.cleaned_data["email"])
-            )
-        clients = [identity.client for identity in identities[:50]]
+        clients = access.clients_matching(
+            user,
+            family_name=form.cleaned_data["family_name"],
+            date_of_birth=form.cleaned_data["date_of_birth"],
+            email=form.cleaned_data["email"],
+        )
         found = access.identities_for_caseload(user, clients, request=request)
         results = [(client, found.get(client.pk)) for client in clients]
     return render(request, "clients/client_search.html", {"form": form, "results": results})

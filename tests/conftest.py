@@ -38,17 +38,8 @@ def make_user(
     accept_policy: bool = True,
     **extra: Any,
 ) -> User:
-    user = User(
-        username=username,
-        first_name=username.capitalize(),
-        last_name="Test",
-        is_counsellor=Role.COUNSELLOR in roles,
-        is_supervisor=Role.SUPERVISOR in roles,
-        is_service_manager=Role.MANAGER in roles,
-        is_administrator=Role.ADMINISTRATOR in roles,
-        is_client_account=Role.CLIENT in roles,
-        **extra,
-    )
+    user = User(username=username, first_name=username.capitalize(), last_name="Test", **extra)
+    user.set_roles(roles)
     user.set_password(PASSWORD)
     user.save()
     if with_device:

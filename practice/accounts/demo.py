@@ -70,11 +70,7 @@ def ensure_demo_user(
     """Create or refresh one demo account with a confirmed TOTP device and backup codes."""
     user, created = User.objects.get_or_create(username=username)
     user.first_name, user.last_name = first_name, last_name
-    user.is_counsellor = Role.COUNSELLOR in roles
-    user.is_supervisor = Role.SUPERVISOR in roles
-    user.is_service_manager = Role.MANAGER in roles
-    user.is_administrator = Role.ADMINISTRATOR in roles
-    user.is_client_account = Role.CLIENT in roles
+    user.set_roles(roles)
     user.is_active = True
     if created or not user.check_password(DEMO_PASSWORD):
         user.set_password(DEMO_PASSWORD)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -91,6 +92,15 @@ class User(AbstractUser):
             Role.CLIENT: self.is_client_account,
         }
         return [role for role in ROLE_HOME_URL_NAMES if held[role]]
+
+    def set_roles(self, roles: Iterable[Role]) -> None:
+        """Hold exactly these roles (not saved here)."""
+        wanted = set(roles)
+        self.is_counsellor = Role.COUNSELLOR in wanted
+        self.is_supervisor = Role.SUPERVISOR in wanted
+        self.is_service_manager = Role.MANAGER in wanted
+        self.is_administrator = Role.ADMINISTRATOR in wanted
+        self.is_client_account = Role.CLIENT in wanted
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles

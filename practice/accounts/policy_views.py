@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from practice.accounts import services
 from practice.accounts.decorators import role_required
 from practice.accounts.models import PolicyAcceptance, Role, StaffPolicy, User
-from practice.audit.services import record
 
 
 class AcceptForm(forms.Form):
@@ -40,15 +38,7 @@ def accept_policy(request: HttpRequest) -> HttpResponse:
     already = policy is None or PolicyAcceptance.objects.filter(user=user, policy=policy).exists()
     form = AcceptForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and policy is not None and not already and form.is_valid():
-        with transaction.atomic():
-            PolicyAcceptance.objects.create(user=user, policy=policy)
-            record(
-                "policy.accepted",
-                by=user,
-                target=policy,
-                request=request,
-                data={"version": policy.version},
-            )
+        services.accept_policy(policy, by=user, request=request)
         messages.success(request, _("Thank you. You have accepted the confidentiality policy."))
         target = request.GET.get("next", "")
         if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -65,15 +55,7 @@ def policy_versions(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = PolicyForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            draft = form.save()
-            record(
-                "policy.drafted",
-                by=user,
-                target=draft,
-                request=request,
-                data={"version": draft.version},
-            )
+        services.draft_policy(by=user, request=request, **form.cleaned_data)
         messages.success(request, _("Draft saved. Publish it when it is ready."))
         return redirect("accounts:policies")
     staff = User.objects.filter(is_active=True, is_client_account=False).exclude(
@@ -104,16 +86,7 @@ def policy_versions(request: HttpRequest) -> HttpResponse:
 def publish_policy(request: HttpRequest, policy_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     policy = get_object_or_404(StaffPolicy, pk=policy_id, published_at__isnull=True)
-    with transaction.atomic():
-        policy.published_at, policy.published_by = timezone.now(), user
-        policy.save(update_fields=["published_at", "published_by"])
-        record(
-            "policy.published",
-            by=user,
-            target=policy,
-            request=request,
-            data={"version": policy.version},
-        )
+    services.publish_policy(policy, by=user, request=request)
     messages.success(
         request, _("Published. Everyone will be asked to accept it before opening client data.")
     )

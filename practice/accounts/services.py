@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from practice.accounts.models import (
     BACKUP_CODE_COUNT,
     BackupCodeDevice,
+    PolicyAcceptance,
+    StaffPolicy,
     User,
     new_backup_code,
 )
@@ -57,3 +60,39 @@ def reset_second_factor(user: User, *, by: User, request: HttpRequest | None = N
     for device in list(devices_for_user(user, confirmed=None)):
         device.delete()
     record("auth.otp.reset", by=by, target=user, request=request)
+
+
+# -- the staff confidentiality policy --------------------------------------------------------
+
+
+@transaction.atomic
+def accept_policy(policy: StaffPolicy, *, by: User, request: HttpRequest | None = None) -> None:
+    """Record that ``by`` accepted this version; accepting twice changes nothing."""
+    _, created = PolicyAcceptance.objects.get_or_create(user=by, policy=policy)
+    if created:
+        record(
+            "policy.accepted",
+            by=by,
+            target=policy,
+            request=request,
+            data={"version": policy.version},
+        )
+
+
+@transaction.atomic
+def draft_policy(
+    *, by: User, version: str, title: str, text: str, request: HttpRequest | None = None
+) -> StaffPolicy:
+    draft = StaffPolicy.objects.create(version=version, title=title, text=text)
+    record("policy.drafted", by=by, target=draft, request=request, data={"version": version})
+    return draft
+
+
+@transaction.atomic
+def publish_policy(policy: StaffPolicy, *, by: User, request: HttpRequest | None = None) -> None:
+    """Publishing asks every member of staff to accept the new version before client data."""
+    policy.published_at, policy.published_by = timezone.now(), by
+    policy.save(update_fields=["published_at", "published_by"])
+    record(
+        "policy.published", by=by, target=policy, request=request, data={"version": policy.version}
+    )

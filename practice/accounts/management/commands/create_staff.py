@@ -14,13 +14,6 @@ from django.db import transaction
 from practice.accounts.models import STAFF_ROLES, Role, User
 from practice.audit.services import record
 
-ROLE_FIELDS = {
-    Role.COUNSELLOR: "is_counsellor",
-    Role.SUPERVISOR: "is_supervisor",
-    Role.MANAGER: "is_service_manager",
-    Role.ADMINISTRATOR: "is_administrator",
-}
-
 
 class Command(BaseCommand):
     help = (
@@ -48,8 +41,7 @@ class Command(BaseCommand):
         user = User(
             username=username, first_name=options["first_name"], last_name=options["last_name"]
         )
-        for role in options["role"]:
-            setattr(user, ROLE_FIELDS[Role(role)], True)
+        user.set_roles(Role(role) for role in options["role"])
         try:
             validate_password(password, user)
         except ValidationError as error:
