@@ -22,7 +22,15 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from clients.models import AccessGrant, Client, ClientIdentity, JointCase, ProfessionalExecutor
+from clients.models import (
+    AccessGrant,
+    Client,
+    ClientAccount,
+    ClientIdentity,
+    JointCase,
+    PortalInvitation,
+    ProfessionalExecutor,
+)
 from practice.accounts.models import Role, User, has_accepted_current_policy
 from practice.audit.services import record
 
@@ -257,3 +265,45 @@ def break_glass_for_review(user: User) -> QuerySet[AccessGrant]:
     return AccessGrant.objects.filter(
         kind=AccessGrant.Kind.BREAK_GLASS, reviewed_at__isnull=True
     ).select_related("user", "client")
+
+
+# -- the client's own portal -----------------------------------------------------------------
+
+
+def own_case(user: User) -> Client:
+    """The case of a signed-in client account: their own, and nobody else's. Staff, and a
+    client account with no case or a closed account, get 404."""
+    if not user.is_authenticated or not user.is_active or not user.is_client_account:
+        raise Http404
+    account = ClientAccount.objects.select_related("client__counsellor").filter(user=user).first()
+    if account is None:
+        raise Http404
+    return account.client
+
+
+def portal_account_for(user: User, client: Client) -> ClientAccount | None:
+    """The client's portal account, for staff who may see the client's identity."""
+    if not can(user, client, Purpose.IDENTITY):
+        raise Http404
+    return ClientAccount.objects.select_related("user").filter(client=client).first()
+
+
+def invitations_for(user: User, client: Client) -> QuerySet[PortalInvitation]:
+    if not can(user, client, Purpose.IDENTITY):
+        return PortalInvitation.objects.none()
+    return PortalInvitation.objects.filter(client=client).select_related("created_by")
+
+
+def invitation_for(user: User, client: Client, invitation_id: Any) -> PortalInvitation:
+    invitation = invitations_for(user, client).filter(pk=invitation_id).first()
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+def portal_email_address(user: User) -> str:
+    """Where a client's sign-in codes go: the e-mail address in their own identity."""
+    if not user.is_client_account:
+        return ""
+    identity = ClientIdentity.objects.filter(client__account__user=user).first()
+    return identity.email if identity is not None else ""

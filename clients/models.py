@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -412,3 +413,95 @@ class LegalHold(models.Model):
     @property
     def is_active(self) -> bool:
         return self.lifted_at is None
+
+
+# -- client accounts and invitations -----------------------------------------------------------
+
+INVITATION_DAYS = 7
+
+
+def invitation_token_hash(token: str) -> str:
+    """Keyed hash of an invitation link's secret (the secret itself is never stored)."""
+    return salted_hmac("clients.portal-invitation", token, algorithm="sha256").hexdigest()
+
+
+class ClientAccount(models.Model):
+    """The link between a client's portal sign-in and their case. One account per client;
+    partners in couple work are separate clients, each with their own account."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_account"
+    )
+    client = models.OneToOneField(Client, on_delete=models.PROTECT, related_name="account")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "user": OPERATIONAL,
+        "client": OPERATIONAL,
+        "created_at": OPERATIONAL,
+    }
+
+    def __str__(self) -> str:
+        return f"portal account for {self.client_id}"
+
+
+class PortalInvitation(models.Model):
+    """A single-use link that lets a client create their portal account.
+
+    Only a keyed hash of the link's secret is stored, so the database alone cannot be used
+    to accept an invitation; the link itself is shown once, to the member of staff who made
+    it, and sent to the client.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    emailed = models.BooleanField(default=False)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "client": OPERATIONAL,
+        "token_hash": OPERATIONAL,
+        "created_by": OPERATIONAL,
+        "created_at": OPERATIONAL,
+        "expires_at": OPERATIONAL,
+        "emailed": OPERATIONAL,
+        "accepted_at": OPERATIONAL,
+        "revoked_at": OPERATIONAL,
+        "revoked_by": OPERATIONAL,
+    }
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="invitation_not_both_accepted_and_revoked",
+                condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"portal invitation {self.pk}"
+
+    def is_open(self, at: datetime.datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return self.accepted_at is None and self.revoked_at is None and at < self.expires_at
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "withdrawn"
+        return "open" if self.is_open() else "expired"

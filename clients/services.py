@@ -6,20 +6,29 @@ Audit events carry references and ids, never names: the identity is the thing be
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from clients.models import (
+    INVITATION_DAYS,
     AccessGrant,
     Client,
+    ClientAccount,
     ClientIdentity,
     JointCase,
     LegalHold,
+    PortalInvitation,
     ProfessionalExecutor,
+    invitation_token_hash,
 )
 from practice.accounts.models import Role, User
 from practice.audit.services import record
@@ -364,3 +373,189 @@ def lift_legal_hold(
 
 def has_legal_hold(client: Client) -> bool:
     return LegalHold.objects.filter(client=client, lifted_at__isnull=True).exists()
+
+
+# -- client accounts -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: PortalInvitation
+    link: str  # shown once to the member of staff, and sent to the client; never stored
+
+
+def may_invite(user: User, client: Client) -> bool:
+    from clients.access import Purpose, can
+
+    return can(user, client, Purpose.NOTES_WRITE) or (
+        user.has_role(Role.MANAGER) and can(user, client, Purpose.ALLOCATE)
+    )
+
+
+@transaction.atomic
+def invite_to_portal(
+    client: Client,
+    *,
+    by: User,
+    build_link: Callable[[str], str],
+    request: HttpRequest | None = None,
+) -> IssuedInvitation:
+    """A single-use link, valid for seven days, that lets the client create their account.
+
+    Any earlier invitation still open is withdrawn, so only the newest link works. The
+    e-mail says only that an invitation is waiting: nothing about counselling or the client.
+    """
+    if not may_invite(by, client):
+        raise ClientError("Only the client's counsellor or a service manager invites a client.")
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    if ClientAccount.objects.filter(client=client, user__is_active=True).exists():
+        raise ClientError("This client already has a portal account.")
+    now = timezone.now()
+    PortalInvitation.objects.filter(
+        client=client, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now, revoked_by=by)
+    token = secrets.token_urlsafe(32)
+    identity = ClientIdentity.objects.filter(client=client).first()
+    address = identity.email if identity is not None else ""
+    invitation = PortalInvitation.objects.create(
+        client=client,
+        token_hash=invitation_token_hash(token),
+        created_by=by,
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=INVITATION_DAYS),
+        emailed=bool(address),
+    )
+    link = build_link(token)
+    if address:
+        expires = timezone.localtime(invitation.expires_at)
+        transaction.on_commit(
+            lambda: send_mail(
+                "Your invitation to the client portal",
+                "An invitation to set up your client portal account is waiting for you.\n\n"
+                f"Open this link to accept it: {link}\n\n"
+                f"The link works once and expires on {expires:%d %B %Y at %H:%M}. "
+                "If you were not expecting this e-mail, you can ignore it.",
+                None,
+                [address],
+                fail_silently=True,
+            )
+        )
+    record(
+        "portal.invitation.created",
+        by=by,
+        target=invitation,
+        client_ref=client.reference,
+        request=request,
+        data={"emailed": bool(address)},
+    )
+    return IssuedInvitation(invitation=invitation, link=link)
+
+
+@transaction.atomic
+def withdraw_invitation(
+    invitation: PortalInvitation, *, by: User, request: HttpRequest | None = None
+) -> PortalInvitation:
+    if not may_invite(by, invitation.client):
+        raise ClientError("Only the client's counsellor or a service manager withdraws it.")
+    invitation = PortalInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise ClientError("This invitation is no longer open.")
+    invitation.revoked_at, invitation.revoked_by = timezone.now(), by
+    invitation.save(update_fields=["revoked_at", "revoked_by"])
+    record(
+        "portal.invitation.withdrawn",
+        by=by,
+        target=invitation,
+        client_ref=invitation.client.reference,
+        request=request,
+    )
+    return invitation
+
+
+class InvitationInvalid(ClientError):
+    """The link is unknown, used, withdrawn or expired. One message for all four, so a
+    guessed link learns nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This invitation link cannot be used. It may have expired or already been used: "
+            "ask your counsellor for a new one."
+        )
+
+
+@transaction.atomic
+def accept_invitation(
+    token: str,
+    *,
+    username: str,
+    password: str,
+    request: HttpRequest | None = None,
+) -> User:
+    """Create the client's portal account from an open invitation (once only)."""
+    invitation = (
+        PortalInvitation.objects.select_for_update()
+        .select_related("client")
+        .filter(token_hash=invitation_token_hash(token))
+        .first()
+    )
+    if invitation is None or not invitation.is_open():
+        raise InvitationInvalid
+    client = invitation.client
+    if ClientAccount.objects.filter(client=client).exists():
+        raise InvitationInvalid
+    username = username.strip()
+    if not username or User.objects.filter(username__iexact=username).exists():
+        raise ClientError("That username is taken or not allowed: choose another.")
+    identity = ClientIdentity.objects.filter(client=client).first()
+    if identity is not None and _username_identifies(username, identity):
+        raise ClientError(
+            "Choose a username that is not your name or e-mail address: usernames are not "
+            "kept secret the way your records are."
+        )
+    user = User(username=username, is_active=True)
+    user.set_roles([Role.CLIENT])
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ClientError(" ".join(error.messages)) from None
+    user.set_password(password)
+    user.save()
+    ClientAccount.objects.create(user=user, client=client)
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    record(
+        "portal.invitation.accepted",
+        by=user,
+        target=invitation,
+        client_ref=client.reference,
+        request=request,
+    )
+    return user
+
+
+def _username_identifies(username: str, identity: ClientIdentity) -> bool:
+    lowered = username.lower()
+    email = identity.email.lower()
+    if email and (lowered == email or lowered == email.split("@")[0]):
+        return True
+    names = [identity.given_name, identity.family_name, identity.preferred_name]
+    return any(len(name) >= 3 and name.lower() in lowered for name in names if name)
+
+
+@transaction.atomic
+def close_portal_account(client: Client, *, by: User, request: HttpRequest | None = None) -> None:
+    """Stop the client signing in (their records stay as they are)."""
+    if not may_invite(by, client):
+        raise ClientError("Only the client's counsellor or a service manager closes access.")
+    account = ClientAccount.objects.select_related("user").filter(client=client).first()
+    if account is None or not account.user.is_active:
+        raise ClientError("This client has no open portal account.")
+    account.user.is_active = False
+    account.user.save(update_fields=["is_active"])
+    record(
+        "portal.account.closed",
+        by=by,
+        target=account.user,
+        client_ref=client.reference,
+        request=request,
+    )

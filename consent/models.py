@@ -338,3 +338,71 @@ class ConsentEvent(models.Model):
         if withdrawal is not None and withdrawal.recorded_at <= at:
             return False
         return self.valid_until is None or self.valid_until >= timezone.localdate(at)
+
+
+class PreparedConsent(models.Model):
+    """A consent the counsellor has written out for the client to sign in the portal.
+
+    The counsellor considers capacity when preparing it (policy S001); the client signs by
+    typing their full name and ticking to agree, which records an e-signed ConsentEvent.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the client's signature")
+        SIGNED = "signed", _("Signed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="prepared_consents")
+    scope = models.CharField(max_length=30, choices=Scope)
+    recipient = EncryptedCharField(_("recipient"), max_length=200, blank=True)
+    purpose = EncryptedTextField(_("purpose"), max_length=2000, blank=True)
+    material = EncryptedTextField(_("what may be shared"), max_length=2000, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    capacity_note = EncryptedTextField(
+        _("how capacity was considered"), max_length=2000, blank=True
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.WAITING)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    prepared_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    signed_event = models.OneToOneField(
+        ConsentEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="prepared"
+    )
+
+    crypto_domain = Domain.CLINICAL
+    crypto_owner_field = "client"
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "client": OPERATIONAL,
+        "scope": OPERATIONAL,
+        "recipient": CLINICAL,
+        "purpose": CLINICAL,
+        "material": CLINICAL,
+        "valid_until": OPERATIONAL,
+        "capacity_note": CLINICAL,
+        "status": OPERATIONAL,
+        "prepared_by": OPERATIONAL,
+        "prepared_at": OPERATIONAL,
+        "closed_at": OPERATIONAL,
+        "signed_event": OPERATIONAL,
+    }
+
+    class Meta:
+        ordering = ["-prepared_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="prepared_consent_signed_has_event",
+                condition=~Q(status="signed") | Q(signed_event__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"prepared {self.scope} consent ({self.client_id})"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == self.Status.WAITING

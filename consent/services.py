@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client
-from consent.models import ConsentEvent, Contracting, DocumentVersion, Scope
+from consent.models import ConsentEvent, Contracting, DocumentVersion, PreparedConsent, Scope
 from notes.services import Blocker
 from practice.accounts.models import Role, User
 from practice.audit.services import record
@@ -461,4 +461,183 @@ def possible_witnesses(by: User) -> Any:
         User.objects.filter(Q(is_counsellor=True) | Q(is_service_manager=True), is_active=True)
         .exclude(pk=by.pk)
         .order_by("first_name", "last_name")
+    )
+
+
+# -- consents the client signs in the portal ---------------------------------------------------
+
+
+@transaction.atomic
+def prepare_consent(
+    client: Client,
+    *,
+    by: User,
+    scope: str,
+    recipient: str = "",
+    purpose: str = "",
+    material: str = "",
+    valid_until: datetime.date | None = None,
+    capacity_note: str = "",
+    request: HttpRequest | None = None,
+) -> PreparedConsent:
+    """Write out a consent for the client to read and sign in their portal.
+
+    The counsellor confirms, by preparing it, that they considered the client's capacity and
+    found them able to decide this for themselves; a young person must be competent to
+    consent on their own (parental consent is recorded on paper, not in the portal).
+    """
+    from clients.access import Purpose, can
+
+    if not can(by, client, Purpose.NOTES_WRITE):
+        raise ConsentError("Only the client's counsellor prepares a consent for them to sign.")
+    if scope not in Scope.values:
+        raise ConsentError("Unknown consent scope.")
+    if scope == Scope.DISCLOSURE and not (
+        recipient.strip() and purpose.strip() and material.strip()
+    ):
+        raise ConsentError(
+            "Consent to share names the recipient, the purpose and what may be shared."
+        )
+    if valid_until is not None and valid_until < timezone.localdate():
+        raise ConsentError("The end date is already past.")
+    if not capacity_note.strip():
+        raise ConsentError("Record how you considered the client's capacity to consent to this.")
+    if not hasattr(client, "account"):
+        raise ConsentError("The client needs a portal account to sign in the portal.")
+    prepared = PreparedConsent.objects.create(
+        client=client,
+        scope=scope,
+        recipient=recipient.strip(),
+        purpose=purpose.strip(),
+        material=material.strip(),
+        valid_until=valid_until,
+        capacity_note=capacity_note.strip(),
+        prepared_by=by,
+    )
+    record(
+        "consent.prepared",
+        by=by,
+        target=prepared,
+        client_ref=client.reference,
+        request=request,
+        data={"scope": scope},
+    )
+    return prepared
+
+
+def _normalised_name(value: str) -> str:
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    return " ".join(folded.replace("-", " ").split())
+
+
+def name_matches_identity(client: Client, typed: str) -> bool:
+    """The typed signature is the client's full name as we hold it (first or preferred name,
+    then last name), ignoring case, spacing and hyphens."""
+    identity = getattr(client, "identity", None)
+    if identity is None:
+        return False
+    typed_name = _normalised_name(typed)
+    firsts = [n for n in (identity.given_name, identity.preferred_name) if n]
+    return any(
+        typed_name == _normalised_name(f"{first} {identity.family_name}") for first in firsts
+    )
+
+
+@transaction.atomic
+def sign_prepared_consent(
+    prepared: PreparedConsent,
+    *,
+    by: User,
+    typed_name: str,
+    agreed: bool,
+    signature_ip: str = "",
+    request: HttpRequest | None = None,
+) -> ConsentEvent:
+    """The client signs a prepared consent: their typed full name and an explicit tick."""
+    prepared = (
+        PreparedConsent.objects.select_for_update().select_related("client").get(pk=prepared.pk)
+    )
+    client = prepared.client
+    account = getattr(client, "account", None)
+    if account is None or account.user_id != by.pk:
+        raise ConsentError("Only the client signs their own consent.")
+    if not prepared.is_waiting:
+        raise ConsentError("This consent is no longer waiting for a signature.")
+    if prepared.valid_until is not None and prepared.valid_until < timezone.localdate():
+        raise ConsentError("This consent's end date has passed: ask your counsellor for a new one.")
+    if not agreed:
+        raise ConsentError("Tick the box to say you agree.")
+    if not typed_name.strip():
+        raise ConsentError("Type your full name to sign.")
+    if not name_matches_identity(client, typed_name):
+        raise ConsentError(
+            "Type your full name as your counsellor has it (first name and last name)."
+        )
+    event = grant(
+        client,
+        by=by,
+        scope=prepared.scope,
+        evidence=ConsentEvent.Evidence.E_SIGNATURE,
+        signature_name=typed_name.strip(),
+        signature_ip=signature_ip,
+        recipient=prepared.recipient,
+        purpose=prepared.purpose,
+        material=prepared.material,
+        valid_until=prepared.valid_until,
+        capacity=Capacity(
+            assessed_by=prepared.prepared_by,
+            outcome=ConsentEvent.Capacity.HAS_CAPACITY,
+            note=prepared.capacity_note,
+        ),
+        minor=MinorConsent(basis=ConsentEvent.MinorBasis.COMPETENT) if client.is_minor else None,
+        request=request,
+    )
+    prepared.status, prepared.closed_at, prepared.signed_event = (
+        PreparedConsent.Status.SIGNED,
+        timezone.now(),
+        event,
+    )
+    prepared.save(update_fields=["status", "closed_at", "signed_event"])
+    return event
+
+
+@transaction.atomic
+def cancel_prepared_consent(
+    prepared: PreparedConsent, *, by: User, request: HttpRequest | None = None
+) -> PreparedConsent:
+    from clients.access import Purpose, can
+
+    prepared = (
+        PreparedConsent.objects.select_for_update().select_related("client").get(pk=prepared.pk)
+    )
+    if not can(by, prepared.client, Purpose.NOTES_WRITE):
+        raise ConsentError("Only the client's counsellor cancels it.")
+    if not prepared.is_waiting:
+        raise ConsentError("This consent is no longer waiting for a signature.")
+    prepared.status, prepared.closed_at = PreparedConsent.Status.CANCELLED, timezone.now()
+    prepared.save(update_fields=["status", "closed_at"])
+    record(
+        "consent.prepared_cancelled",
+        by=by,
+        target=prepared,
+        client_ref=prepared.client.reference,
+        request=request,
+    )
+    return prepared
+
+
+@transaction.atomic
+def withdraw_own_consent(
+    consent: ConsentEvent, *, by: User, request: HttpRequest | None = None
+) -> ConsentEvent:
+    """The client withdraws one of their own consents in the portal; it takes effect at once."""
+    account = getattr(consent.client, "account", None)
+    if account is None or account.user_id != by.pk:
+        raise ConsentError("Only the client withdraws their own consent.")
+    return withdraw(consent, by=by, evidence=ConsentEvent.Evidence.E_SIGNATURE, request=request)
+
+
+def waiting_for_signature(client: Client) -> list[PreparedConsent]:
+    return list(
+        PreparedConsent.objects.filter(client=client, status=PreparedConsent.Status.WAITING)
     )

@@ -12,6 +12,7 @@ Ask on the model (``release_blockers``), act in the service, enforce in the data
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
@@ -19,13 +20,19 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import CLINICAL, OPERATIONAL, Client, unused_reference
 from consent.models import ConsentEvent
 from disclosures.categories import CATEGORY_CHOICES, Category, category
+from disclosures.deadlines import due_date
 from notes.models import NoteEntry
-from practice.crypto.fields import EncryptedBinaryField, EncryptedCharField, EncryptedTextField
+from practice.crypto.fields import (
+    EncryptedBinaryField,
+    EncryptedCharField,
+    EncryptedTextField,
+)
 from practice.crypto.keyring import Domain
 
 
@@ -306,6 +313,9 @@ class ReleasedDocument(models.Model):
     )
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
     pdf = EncryptedBinaryField()
+    # A subject access bundle also keeps what the PDF shows as structured data, so the
+    # client can read exactly what was released as accessible HTML in the portal.
+    content_json = EncryptedTextField(null=True, blank=True)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -318,6 +328,7 @@ class ReleasedDocument(models.Model):
         "request": OPERATIONAL,
         "client": OPERATIONAL,
         "pdf": CLINICAL,
+        "content_json": CLINICAL,
         "sha256": OPERATIONAL,
         "size": OPERATIONAL,
         "created_at": OPERATIONAL,
@@ -434,3 +445,218 @@ class StatuteReference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category_code}: {self.text}"
+
+
+# -- subject access ----------------------------------------------------------------------------
+
+
+class SubjectAccessRequest(models.Model):
+    """A client's request for everything held about them (UK GDPR Art. 15).
+
+    Due one calendar month from receipt (deadlines.py), extendable by up to two months with
+    a reason and a notice to the client; the clock stops while identity or clarification is
+    awaited. The bundle is a DisclosureRequest of category ``subject_access``, released by
+    the release service like every other disclosure.
+    """
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("In the client portal")
+        EMAIL = "email", _("By e-mail")
+        LETTER = "letter", _("By letter")
+        IN_PERSON = "in_person", _("In person")
+        PHONE = "phone", _("By phone")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Being prepared")
+        PAUSED = "paused", _("Waiting for your reply")
+        RELEASED = "released", _("Records sent")
+        CLOSED = "closed", _("Closed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=8, unique=True)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="access_requests")
+    received_on = models.DateField(_("date received"))
+    channel = models.CharField(_("how it was made"), max_length=10, choices=Channel)
+    details = EncryptedTextField(_("what the client asked for"), max_length=4000, blank=True)
+    identity_verified = models.BooleanField(_("identity verified"), default=False)
+    identity_verified_how = EncryptedTextField(
+        _("how identity was verified"), max_length=1000, blank=True
+    )
+    extension_months = models.PositiveSmallIntegerField(default=0)
+    extension_reason = EncryptedTextField(
+        _("reason for the extension"), max_length=2000, blank=True
+    )
+    extended_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
+    bundle = models.OneToOneField(
+        DisclosureRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subject_access",
+    )
+    close_reason = EncryptedTextField(max_length=2000, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    crypto_domain = Domain.CLINICAL
+    crypto_owner_field = "client"
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "reference": OPERATIONAL,
+        "client": OPERATIONAL,
+        "received_on": OPERATIONAL,
+        "channel": OPERATIONAL,
+        "details": CLINICAL,
+        "identity_verified": OPERATIONAL,
+        "identity_verified_how": CLINICAL,
+        "extension_months": OPERATIONAL,
+        "extension_reason": CLINICAL,
+        "extended_at": OPERATIONAL,
+        "status": OPERATIONAL,
+        "bundle": OPERATIONAL,
+        "close_reason": CLINICAL,
+        "recorded_by": OPERATIONAL,
+        "recorded_at": OPERATIONAL,
+        "completed_at": OPERATIONAL,
+    }
+
+    class Meta:
+        ordering = ["-received_on", "-recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="sar_extension_at_most_two_months",
+                condition=Q(extension_months__lte=2),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "received_on"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.reference:
+            self.reference = unused_reference(SubjectAccessRequest, "S")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.PAUSED)
+
+    def pause_spans(self) -> list[tuple[datetime.date, datetime.date | None]]:
+        return [(p.started_on, p.ended_on) for p in self.pauses.all()]
+
+    def due_on(self, today: datetime.date | None = None) -> datetime.date:
+        """The deadline today: one month, plus any extension, plus the days paused."""
+        today = today or timezone.localdate()
+        return due_date(
+            self.received_on,
+            extension_months=self.extension_months,
+            pauses=self.pause_spans(),
+            today=today,
+        )
+
+    def is_overdue(self, today: datetime.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.is_open and self.status != self.Status.PAUSED and today > self.due_on(today)
+
+    @property
+    def open_pause(self) -> SubjectAccessPause | None:
+        return next((p for p in self.pauses.all() if p.ended_on is None), None)
+
+
+class SubjectAccessPause(models.Model):
+    """The clock stopped while the client's identity or a clarification was awaited."""
+
+    class Reason(models.TextChoices):
+        IDENTITY = "identity", _("Waiting for proof of identity")
+        CLARIFICATION = "clarification", _("Waiting for the client to clarify what they want")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    access_request = models.ForeignKey(
+        SubjectAccessRequest, on_delete=models.CASCADE, related_name="pauses"
+    )
+    reason = models.CharField(max_length=20, choices=Reason)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    resumed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "access_request": OPERATIONAL,
+        "reason": OPERATIONAL,
+        "started_on": OPERATIONAL,
+        "ended_on": OPERATIONAL,
+        "paused_by": OPERATIONAL,
+        "resumed_by": OPERATIONAL,
+    }
+
+    class Meta:
+        ordering = ["started_on"]
+        constraints = [
+            models.CheckConstraint(
+                name="sar_pause_ends_after_it_starts",
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+            ),
+            models.UniqueConstraint(
+                fields=["access_request"],
+                condition=Q(ended_on__isnull=True),
+                name="sar_one_open_pause",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"pause of {self.access_request_id}"
+
+
+class Withholding(models.Model):
+    """A note entry kept out of a subject access bundle under the serious-harm exemption
+    (DPA 2018 Sch. 3 Part 2 para. 5): it would be likely to cause serious harm to the
+    physical or mental health of the client or another person, in the opinion of an
+    appropriate health professional given no more than six months before."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(
+        DisclosureRequest, on_delete=models.CASCADE, related_name="withholdings"
+    )
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    entry = models.ForeignKey(NoteEntry, on_delete=models.CASCADE, related_name="+")
+    basis = EncryptedTextField(_("why disclosing it would cause serious harm"), max_length=2000)
+    opinion_by = EncryptedCharField(_("health professional consulted"), max_length=200)
+    opinion_on = models.DateField(_("date of their opinion"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    crypto_domain = Domain.CLINICAL
+    crypto_owner_field = "client"
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "request": OPERATIONAL,
+        "client": OPERATIONAL,
+        "entry": OPERATIONAL,
+        "basis": CLINICAL,
+        "opinion_by": CLINICAL,
+        "opinion_on": OPERATIONAL,
+        "recorded_by": OPERATIONAL,
+        "recorded_at": OPERATIONAL,
+    }
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "entry"], name="withholding_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"withholding of {self.entry_id} in {self.request_id}"

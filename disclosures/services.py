@@ -280,6 +280,8 @@ def choose_content(
 ) -> DisclosureRequest:
     """Choose the entries to release and/or write a report instead (minimum necessary)."""
     req = _lock(req)
+    if req.category_code == "subject_access":
+        raise DisclosureError("A subject access bundle's content is chosen on its own page.")
     if req.status not in (Status.RAISED, Status.CONSENT_CLEARED):
         # The supervisor signs off, and the manager approves, exactly this content.
         raise DisclosureError("What is released cannot change once the request is signed off.")
@@ -573,7 +575,12 @@ def content_and_evidence_problems(req: DisclosureRequest) -> list[str]:
     if cat.requesters and req.requester_kind not in cat.requesters:
         problems.append("This kind of disclosure cannot answer a request from whoever asked.")
     items = list(req.items.select_related("entry"))
-    if not items and not req.report_text:
+    if req.category_code == "subject_access":
+        from disclosures.subject_access import bundle_problems
+
+        # Everything held goes to the client, so an empty bundle is possible and fine.
+        problems.extend(bundle_problems(req))
+    elif not items and not req.report_text:
         problems.append("Choose the entries to release, or write a report.")
     for item in items:
         if item.entry.about_id != req.client_id:
@@ -713,16 +720,25 @@ def emergency_release(
 def _release_now(
     req: DisclosureRequest, *, by: User, request: HttpRequest | None, emergency: bool
 ) -> Released:
-    from disclosures import pdf  # imported here: WeasyPrint is heavy and only needed now
+    from disclosures import (
+        pdf,  # imported here: WeasyPrint is heavy and only needed now
+        subject_access,
+    )
 
-    pack = build_pack(req)
+    is_bundle = req.category_code == subject_access.CATEGORY
+    pack = subject_access.build_bundle(req) if is_bundle else build_pack(req)
     content = pdf.render_pack(pack)
     digest = hashlib.sha256(content).hexdigest()
     now = timezone.now()
     req.released_at, req.released_by = now, by
     req.save(update_fields=["status", "is_emergency", "released_at", "released_by", "updated_at"])
     document = ReleasedDocument.objects.create(
-        request=req, client=req.client, pdf=content, sha256=digest, size=len(content)
+        request=req,
+        client=req.client,
+        pdf=content,
+        content_json=subject_access.snapshot(pack) if is_bundle else None,
+        sha256=digest,
+        size=len(content),
     )
     register = RegisterEntry.objects.create(
         request=req,
@@ -753,6 +769,8 @@ def _release_now(
     )
     if emergency and req.notify_client and not req.is_sealed:
         _tell_client(req)
+    if is_bundle:
+        subject_access.after_release(req)
     return Released(request=req, document=document, register=register)
 
 

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_email",
     "axes",
     "simple_history",
     "django_tasks",

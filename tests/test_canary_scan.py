@@ -210,8 +210,42 @@ def populate(canary: Canaries) -> dict[str, Any]:
         request=req,
         client=client,
         pdf=b"%PDF-1.7 " + canary.text("disclosures.ReleasedDocument.pdf").encode(),
+        content_json='{"text": "%s"}' % canary.text("disclosures.ReleasedDocument.content_json"),
         sha256="0" * 64,
         size=10,
+    )
+    from consent.models import PreparedConsent
+    from disclosures.models import SubjectAccessRequest, Withholding
+
+    PreparedConsent.objects.create(
+        client=client,
+        scope="disclosure",
+        recipient=canary.text("consent.PreparedConsent.recipient"),
+        purpose=canary.text("consent.PreparedConsent.purpose"),
+        material=canary.text("consent.PreparedConsent.material"),
+        capacity_note=canary.text("consent.PreparedConsent.capacity_note"),
+        prepared_by=counsellor,
+    )
+    SubjectAccessRequest.objects.create(
+        client=client,
+        received_on=timezone.localdate(),
+        channel="letter",
+        details=canary.text("disclosures.SubjectAccessRequest.details"),
+        identity_verified=True,
+        identity_verified_how=canary.text("disclosures.SubjectAccessRequest.identity_verified_how"),
+        extension_months=1,
+        extension_reason=canary.text("disclosures.SubjectAccessRequest.extension_reason"),
+        close_reason=canary.text("disclosures.SubjectAccessRequest.close_reason"),
+        recorded_by=counsellor,
+    )
+    Withholding.objects.create(
+        request=req,
+        client=client,
+        entry=entry,
+        basis=canary.text("disclosures.Withholding.basis"),
+        opinion_by=canary.text("disclosures.Withholding.opinion_by"),
+        opinion_on=timezone.localdate(),
+        recorded_by=counsellor,
     )
     RegisterEntry.objects.create(
         request=req,

@@ -6,14 +6,18 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp import devices_for_user
+from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from practice.accounts.models import (
     BACKUP_CODE_COUNT,
     BackupCodeDevice,
+    EmailNotAvailable,
     PolicyAcceptance,
+    PrivateEmailDevice,
     StaffPolicy,
     User,
+    email_address_for,
     new_backup_code,
 )
 from practice.audit.services import record
@@ -39,6 +43,45 @@ def confirm_totp_device(device: TOTPDevice, *, by: User, request: HttpRequest) -
     TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
     codes = issue_backup_codes(device.user, by=by, request=request)
     record("auth.otp.enrolled", by=by, target=device.user, request=request)
+    return codes
+
+
+def can_use_email_codes(user: User) -> bool:
+    """Codes by e-mail are for clients without an authenticator app, and need an address."""
+    return user.is_client_account and bool(email_address_for(user))
+
+
+def pending_email_device(user: User) -> PrivateEmailDevice:
+    device = EmailDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if device is None:
+        device = EmailDevice.objects.create(user=user, name="E-mail", confirmed=False)
+    return PrivateEmailDevice.of(device)
+
+
+def send_email_code(device: EmailDevice, *, request: HttpRequest | None = None) -> bool:
+    """Send a one-time code (django-otp's cooldown stops a flood); True when one was sent."""
+    private = PrivateEmailDevice.of(device)
+    allowed, _ = private.generate_is_allowed()
+    if not allowed:
+        return False
+    try:
+        private.generate_challenge()
+    except EmailNotAvailable:
+        return False
+    record("auth.otp.email_sent", by=device.user, target=device.user, request=request)
+    return True
+
+
+@transaction.atomic
+def confirm_email_device(device: EmailDevice, *, by: User, request: HttpRequest) -> list[str]:
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    EmailDevice.objects.filter(user=device.user, confirmed=False).delete()
+    TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
+    codes = issue_backup_codes(device.user, by=by, request=request)
+    record(
+        "auth.otp.enrolled", by=by, target=device.user, request=request, data={"factor": "email"}
+    )
     return codes
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import devices_for_user
 from django_otp import login as otp_login
+from django_otp.plugins.otp_email.models import EmailDevice
 
 from practice.accounts import services
 from practice.accounts.decorators import otp_not_required
@@ -85,6 +86,19 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         return redirect(_home_for(user))
     if not services.has_confirmed_device(user):
         return redirect("accounts:enrol")
+    email_device = EmailDevice.objects.filter(user=user, confirmed=True).first()
+    if request.method == "POST" and "send_code" in request.POST and email_device is not None:
+        sent = services.send_email_code(email_device, request=request)
+        return render(
+            request,
+            "accounts/verify.html",
+            {
+                "form": TokenForm(),
+                "email_device": email_device,
+                "code_sent": sent,
+                "code_not_sent": not sent,
+            },
+        )
     form = TokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         credentials = {"username": user.get_username()}
@@ -112,7 +126,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             if getattr(request, "axes_locked_out", False):
                 return _end_locked_session(request)
             form.add_error("otp_token", _("That code was not accepted. Check it and try again."))
-    return render(request, "accounts/verify.html", {"form": form})
+    return render(request, "accounts/verify.html", {"form": form, "email_device": email_device})
 
 
 def _verify_token(user: User, token: str) -> Any:
@@ -165,6 +179,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
         "accounts/enrol.html",
         {
             "form": form,
+            "email_possible": services.can_use_email_codes(user),
             "qr_svg": segno.make(device.config_url, error="m").svg_inline(
                 scale=4,
                 dark="#1b1b1b",
@@ -173,6 +188,41 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
             ),
             "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
         },
+    )
+
+
+@otp_not_required
+@require_http_methods(["GET", "POST"])
+def enrol_email_view(request: HttpRequest) -> HttpResponse:
+    """For clients without an authenticator app: a one-time code by e-mail at each sign-in.
+    Setting it up proves the address works, with a first code."""
+    user: User = request.user  # type: ignore[assignment]
+    if services.has_confirmed_device(user):
+        return redirect("accounts:verify")
+    if not services.can_use_email_codes(user):
+        return redirect("accounts:enrol")
+    device = services.pending_email_device(user)
+    form = EnrolForm(request.POST if "otp_token" in request.POST else None)
+    code_sent = code_not_sent = False
+    if request.method == "POST" and "send_code" in request.POST:
+        code_sent = services.send_email_code(device, request=request)
+        code_not_sent = not code_sent
+    elif request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["otp_token"]):
+            codes = services.confirm_email_device(device, by=user, request=request)
+            otp_login(request, device)
+            request.session.cycle_key()
+            record("auth.login.succeeded", by=user, request=request, data={"factor": "email"})
+            return render(
+                request,
+                "accounts/backup_codes.html",
+                {"codes": codes, "continue_url": _after_sign_in(request).url, "first_time": True},
+            )
+        form.add_error("otp_token", _("That code did not match. Send a new code and try again."))
+    return render(
+        request,
+        "accounts/enrol_email.html",
+        {"form": form, "code_sent": code_sent, "code_not_sent": code_not_sent},
     )
 
 

@@ -23,7 +23,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from disclosures import services
+from disclosures import services, subject_access
 from disclosures.categories import category
 from disclosures.models import (
     TRANSITIONS,
@@ -137,7 +137,14 @@ def build(
         received_on=timezone.localdate(),
         documents=setup["documents"](),
     )
-    services.choose_content(req, by=counsellor, entry_ids=[entries[0].pk])
+    if code == subject_access.CATEGORY:
+        # A subject access bundle holds everything that is not third-party information.
+        everything = [
+            e.pk for e in subject_access.candidate_entries(client) if not e.is_third_party
+        ]
+        subject_access.choose_bundle_content(req, by=counsellor, include=everything)
+    else:
+        services.choose_content(req, by=counsellor, entry_ids=[entries[0].pk])
     if req.category.supervisor_consulted_first:
         services.record_consultation(
             req, by=counsellor, gate="supervisor_consulted", reason="Spoke to my supervisor"

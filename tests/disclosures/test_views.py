@@ -783,7 +783,6 @@ def test_a_subject_access_request_goes_from_consent_to_the_manager(
         asked_for="Everything",
         received_on=timezone.localdate(),
     )
-    services.choose_content(req, by=people["counsellor"], entry_ids=[entries[0].pk])
     services.clear_consent(req, by=people["counsellor"], outcome="not_applicable")
     assert [r.pk for r in queues.waiting_for(people["manager"])] == [req.pk]
     assert queues.waiting_for(people["supervisor"]) == []

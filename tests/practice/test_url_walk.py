@@ -15,7 +15,12 @@ from tests.conftest import make_user
 
 # The only views reachable before the second factor; each one is marked on the view itself.
 PUBLIC = {"accounts:login", "healthz"}
-BETWEEN_PASSWORD_AND_CODE = {"accounts:verify", "accounts:enrol", "accounts:logout"}
+BETWEEN_PASSWORD_AND_CODE = {
+    "accounts:verify",
+    "accounts:enrol",
+    "accounts:enrol_email",
+    "accounts:logout",
+}
 
 
 def walk(resolver: URLResolver, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
