@@ -210,7 +210,7 @@ def populate(canary: Canaries) -> dict[str, Any]:
         request=req,
         client=client,
         pdf=b"%PDF-1.7 " + canary.text("disclosures.ReleasedDocument.pdf").encode(),
-        content_json='{"text": "%s"}' % canary.text("disclosures.ReleasedDocument.content_json"),
+        content_json=canary.text("disclosures.ReleasedDocument.content_json"),
         sha256="0" * 64,
         size=10,
     )
