@@ -433,7 +433,7 @@ def prepare_bundle(
         due_on=sar.due_on(),
         request=request,
     )
-    services.clear_consent(
+    bundle = services.clear_consent(
         bundle,
         by=by,
         outcome=GateDecision.Outcome.NOT_APPLICABLE,
