@@ -56,7 +56,8 @@ class RequireVerifiedUserMiddleware:
         in_portal = request.resolver_match is not None and (
             PORTAL_NAMESPACE in request.resolver_match.namespaces
         )
-        if user.is_client_account != in_portal:  # type: ignore[union-attr]
+        shared = getattr(view_func, "open_to_clients", False) is True
+        if user.is_client_account != in_portal and not shared:  # type: ignore[union-attr]
             raise Http404
         namespaces = set(request.resolver_match.namespaces) if request.resolver_match else set()
         if namespaces & CLIENT_DATA_NAMESPACES and not has_accepted_current_policy(user):  # type: ignore[arg-type]

@@ -14,11 +14,13 @@ from clients.models import Client
 from disclosures import queues
 from notes import access as note_access
 from notes.models import SessionNote
-from practice.accounts.decorators import role_required
+from practice.accounts.decorators import open_to_clients, role_required
 from practice.accounts.models import Role, User
 
 
+@open_to_clients
 def home(request: HttpRequest) -> HttpResponse:
+    """The site name links here: each person's own home page, the portal for a client."""
     name = request.user.home_url_name  # type: ignore[union-attr]
     if name is None:
         raise Http404

@@ -23,6 +23,13 @@ def otp_not_required(view: View) -> View:
     return view
 
 
+def open_to_clients(view: View) -> View:
+    """For the few account pages a client uses as well as staff (keeping the session alive,
+    replacing backup codes); every other page outside /portal/ is a 404 for a client."""
+    view.open_to_clients = True  # type: ignore[attr-defined]
+    return view
+
+
 def role_required(*roles: Role) -> Callable[[View], View]:
     """Only holders of one of these roles; anyone else gets the same 404 as a missing page."""
 

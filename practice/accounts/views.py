@@ -22,7 +22,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_email.models import EmailDevice
 
 from practice.accounts import services
-from practice.accounts.decorators import otp_not_required
+from practice.accounts.decorators import open_to_clients, otp_not_required
 from practice.accounts.forms import EnrolForm, PasswordStepForm, TokenForm
 from practice.accounts.models import BackupCodeDevice, User
 from practice.audit.services import record
@@ -226,6 +226,7 @@ def enrol_email_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@open_to_clients
 @require_http_methods(["GET", "POST"])
 def backup_codes_view(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -256,6 +257,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@open_to_clients
 @require_POST
 def keepalive_view(request: HttpRequest) -> HttpResponse:
     """The page's script calls this while the user is typing, so a long note is not lost."""

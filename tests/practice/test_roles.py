@@ -51,5 +51,7 @@ def test_a_client_account_cannot_also_hold_a_staff_role() -> None:
 
 def test_clients_get_404_on_every_staff_page() -> None:
     client = verified_client(make_user("c-portal", Role.CLIENT))
-    for url in ["/", "/counsellor/", "/admin/", "/accounts/backup-codes/", "/manager/"]:
+    for url in ["/counsellor/", "/admin/", "/accounts/policies/", "/manager/", "/clients/"]:
         assert client.get(url).status_code == 404, url
+    # The site name's link takes a client to their portal (see test_client_account_pages).
+    assert client.get("/")["Location"] == "/portal/"
