@@ -188,3 +188,16 @@ class JointCaseForm(forms.Form):
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["members"].choices = choices
+
+
+class ClosePortalForm(forms.Form):
+    """Closing a client's portal access is asked twice: the button, then this tick."""
+
+    confirm = forms.BooleanField(
+        label=_("Yes, stop this client signing in to the portal"),
+        help_text=_(
+            "Their records stay as they are. Consents waiting for their signature can no "
+            "longer be signed."
+        ),
+        error_messages={"required": _("Tick the box to confirm.")},
+    )

@@ -25,4 +25,11 @@ urlpatterns = [
     path("<str:reference>/details/", views.edit_identity, name="edit_identity"),
     path("<str:reference>/allocate/", views.allocate, name="allocate"),
     path("<str:reference>/end/", views.end, name="end"),
+    path("<str:reference>/portal/invite/", views.portal_invite, name="portal_invite"),
+    path(
+        "<str:reference>/portal/invitations/<uuid:invitation_id>/withdraw/",
+        views.portal_withdraw,
+        name="portal_withdraw",
+    ),
+    path("<str:reference>/portal/close/", views.portal_close, name="portal_close"),
 ]

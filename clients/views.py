@@ -1,11 +1,13 @@
 """Client pages: caseload, registration, the record page, allocation, search, break-glass,
-professional executors and joint cases. Each view: access → form → service → response."""
+professional executors, joint cases and the client's portal access. Each view: access → form →
+service → response."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,6 +17,7 @@ from clients.forms import (
     ActivateExecutorForm,
     AllocateForm,
     BreakGlassForm,
+    ClosePortalForm,
     EndForm,
     IdentityForm,
     JointCaseForm,
@@ -22,7 +25,7 @@ from clients.forms import (
     RegisterForm,
     SearchForm,
 )
-from clients.models import ProfessionalExecutor
+from clients.models import Client, ProfessionalExecutor
 from practice.accounts.decorators import role_required
 from practice.accounts.models import Role, User
 
@@ -102,8 +105,24 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
             "may_write": access.can(user, client, Purpose.NOTES_WRITE),
             "may_allocate": access.can(user, client, Purpose.ALLOCATE),
             "joint_cases": client.joint_cases.all() if route == "allocated" else [],
+            "portal": _portal_panel(user, client),
         },
     )
+
+
+def _portal_panel(user: User, client: Client) -> dict[str, object] | None:
+    """What the client page shows about portal access, to those who may invite (the allocated
+    counsellor and service managers); None for everyone else, who see no panel at all."""
+    if not services.may_invite(user, client):
+        return None
+    account = access.portal_account_for(user, client)
+    latest = access.invitations_for(user, client).first()
+    return {
+        "account": account,
+        "account_active": account is not None and account.user.is_active,
+        "open_invitation": latest if latest is not None and latest.is_open() else None,
+        "latest_invitation": latest,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -321,3 +340,77 @@ def joint_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request, "clients/jointcase_detail.html", {"case": case, "members": case.members.all()}
     )
+
+
+# -- the client's portal access ----------------------------------------------------------------
+
+
+def _client_to_invite(user: User, reference: str) -> Client:
+    """The client, if ``user`` manages their portal access (their counsellor or a service
+    manager); anyone else gets the same 404 as for a client that does not exist."""
+    client = access.client_for(user, reference, Purpose.IDENTITY)
+    if not services.may_invite(user, client):
+        raise Http404
+    return client
+
+
+@require_POST
+def portal_invite(request: HttpRequest, reference: str) -> HttpResponse:
+    """Make an invitation and show its link, once, in this response. The link is never put in
+    a URL of ours, a message or a redirect: it exists only here and in the client's e-mail."""
+    user: User = request.user  # type: ignore[assignment]
+    client = _client_to_invite(user, reference)
+    try:
+        issued = services.invite_to_portal(
+            client,
+            by=user,
+            build_link=lambda token: request.build_absolute_uri(
+                reverse("portal:invitation", args=[token])
+            ),
+            request=request,
+        )
+    except services.ClientError as error:
+        messages.error(request, str(error))
+        return redirect(client)
+    return render(
+        request,
+        "clients/portal_invitation_created.html",
+        {"client": client, "invitation": issued.invitation, "link": issued.link},
+    )
+
+
+@require_POST
+def portal_withdraw(request: HttpRequest, reference: str, invitation_id: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    client = _client_to_invite(user, reference)
+    invitation = access.invitation_for(user, client, invitation_id)
+    try:
+        services.withdraw_invitation(invitation, by=user, request=request)
+    except services.ClientError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The invitation was withdrawn: its link no longer works."))
+    return redirect(client)
+
+
+@require_http_methods(["GET", "POST"])
+def portal_close(request: HttpRequest, reference: str) -> HttpResponse:
+    """GET asks for confirmation; POST stops the client signing in."""
+    user: User = request.user  # type: ignore[assignment]
+    client = _client_to_invite(user, reference)
+    account = access.portal_account_for(user, client)
+    if account is None or not account.user.is_active:
+        messages.info(request, _("This client has no open portal account."))
+        return redirect(client)
+    form = ClosePortalForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.close_portal_account(client, by=user, request=request)
+        except services.ClientError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("Portal access is closed: the client can no longer sign in.")
+            )
+            return redirect(client)
+    return render(request, "clients/portal_close.html", {"client": client, "form": form})

@@ -296,6 +296,118 @@ class GrantForm(forms.Form):
         }
 
 
+# -- consents the client signs in the portal -------------------------------------------------
+
+
+class PrepareForm(forms.Form):
+    """A consent written out for the client to read and sign in the portal. The counsellor
+    records how they considered capacity now, since they will not be there when it is signed."""
+
+    scope = forms.ChoiceField(
+        label=_("What the client is asked to agree to"),
+        choices=Scope.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what the consent is for.")},
+    )
+    recipient = forms.CharField(
+        label=_("Who the information may be shared with"),
+        help_text=_("A named person or organisation, for example “Dr Patel, Riverside Surgery”."),
+        max_length=MAX_RECIPIENT,
+        required=False,
+    )
+    purpose = forms.CharField(
+        label=_("Why it is being shared"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=MAX_LONG_TEXT,
+        required=False,
+    )
+    material = forms.CharField(
+        label=_("What may be shared"),
+        help_text=_("Say exactly what: for example “dates of sessions attended”."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=MAX_LONG_TEXT,
+        required=False,
+    )
+    valid_until = forms.DateField(
+        label=_("Until"),
+        help_text=_("Leave empty if the consent has no end date. It can be withdrawn at any time."),
+        widget=DateInput(),
+        required=False,
+    )
+    capacity_note = forms.CharField(
+        label=_("How you considered the client's capacity to decide this"),
+        help_text=_(
+            "You will not be there when the client signs. Say how you know they understand "
+            "what they are agreeing to, can weigh it up and can decide for themselves."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=MAX_LONG_TEXT,
+        error_messages={"required": _("Record how you considered the client's capacity.")},
+    )
+    competent = forms.BooleanField(
+        label=_("The young person understands enough to decide this for themselves"),
+        help_text=_(
+            "A client under 18 signs in the portal only if they are competent to consent on "
+            "their own (Gillick competence). Consent from a parent is recorded on paper."
+        ),
+        error_messages={
+            "required": _(
+                "Only a young person competent to decide for themselves signs in the portal. "
+                "Otherwise, record the consent of a person with parental responsibility on paper."
+            )
+        },
+    )
+
+    DISCLOSURE_FIELDS = ("recipient", "purpose", "material")
+
+    def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client = client
+        if not client.is_minor:
+            del self.fields["competent"]
+
+    def clean_valid_until(self) -> datetime.date | None:
+        value: datetime.date | None = self.cleaned_data.get("valid_until")
+        if value is not None and value < timezone.localdate():
+            raise forms.ValidationError(_("The end date is already past."))
+        return value
+
+    def clean_capacity_note(self) -> str:
+        value: str = self.cleaned_data["capacity_note"].strip()
+        if not value:
+            raise forms.ValidationError(_("Record how you considered the client's capacity."))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("scope") == Scope.DISCLOSURE:
+            messages = {
+                "recipient": _("Name who the information may be shared with."),
+                "purpose": _("Say why it is being shared."),
+                "material": _("Say what may be shared."),
+            }
+            for name in self.DISCLOSURE_FIELDS:
+                if name not in self.errors and not (data.get(name) or "").strip():
+                    self.add_error(name, messages[name])
+        else:
+            # Only consent to share names a recipient: anything typed there is not kept.
+            for name in self.DISCLOSURE_FIELDS:
+                data[name] = ""
+        return data
+
+    def prepare_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments for services.prepare_consent, from a valid form."""
+        data = self.cleaned_data
+        return {
+            "scope": data["scope"],
+            "recipient": data["recipient"],
+            "purpose": data["purpose"],
+            "material": data["material"],
+            "valid_until": data.get("valid_until"),
+            "capacity_note": data["capacity_note"],
+        }
+
+
 # -- withdrawing -----------------------------------------------------------------------------
 
 

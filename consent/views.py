@@ -1,5 +1,5 @@
-"""Pages for contracting, consent and the practice's documents: access → form → service →
-redirect.
+"""Pages for contracting, consent, consents prepared for the client to sign in the portal, and
+the practice's documents: access → form → service → redirect.
 
 Clients and consent records are fetched through consent.access (404 outside one's scope, the
 same as a missing one); every change goes through consent.services (atomic, audited). What a
@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clients.access import Purpose, access_route, can
+from clients.access import Purpose, access_route, can, portal_account_for
 from clients.models import Client
 from consent import access, services
 from consent.forms import (
@@ -31,6 +31,7 @@ from consent.forms import (
     ContractingForm,
     DocumentForm,
     GrantForm,
+    PrepareForm,
     WithdrawForm,
 )
 from consent.models import ConsentEvent, DocumentVersion, Scope
@@ -162,6 +163,15 @@ def _at_a_glance(states: list[services.ScopeState]) -> list[GlanceRow]:
     return rows
 
 
+def _portal_state(user: User, client: Client) -> str:
+    """Whether the client can sign in to the portal: "active", "closed" or "none". For those
+    who record consent (they may see the client's identity, and so their account)."""
+    account = portal_account_for(user, client)
+    if account is None:
+        return "none"
+    return "active" if account.user.is_active else "closed"
+
+
 def _scope_or_404(value: str) -> Scope:
     if value not in Scope.values:
         raise Http404
@@ -191,6 +201,7 @@ def client_consent(request: HttpRequest, reference: str) -> HttpResponse:
         .select_related("recorded_by", "witness", "withdraws", "withdrawal")
         .order_by("-recorded_at")
     )
+    may_write = can(user, client, Purpose.NOTES_WRITE)
     return render(
         request,
         "consent/client_consent.html",
@@ -200,8 +211,10 @@ def client_consent(request: HttpRequest, reference: str) -> HttpResponse:
             "contracting_count": client.contracting.count(),
             "rows": _at_a_glance(services.current_state(client)),
             "history": history,
-            "may_write": can(user, client, Purpose.NOTES_WRITE),
+            "may_write": may_write,
             "read_only_route": "" if route == "allocated" else route,
+            "prepared": services.waiting_for_signature(client),
+            "portal_state": _portal_state(user, client) if may_write else "",
         },
     )
 
@@ -300,6 +313,72 @@ def grant(request: HttpRequest, reference: str) -> HttpResponse:
             "verbal": ConsentEvent.Evidence.VERBAL_WITNESSED,
         },
     )
+
+
+# -- consents the client signs in the portal ---------------------------------------------------
+
+
+@role_required(Role.COUNSELLOR)
+@require_http_methods(GET_POST)
+def prepare(request: HttpRequest, reference: str) -> HttpResponse:
+    """Write out a consent for the client to read and sign in the portal."""
+    user = _user(request)
+    client = access.client_for_recording(user, reference)
+    portal_state = _portal_state(user, client)
+    initial = {}
+    if request.GET.get("scope") in Scope.values:
+        initial["scope"] = request.GET["scope"]
+    form = PrepareForm(
+        request.POST if request.method == "POST" else None, client=client, initial=initial
+    )
+    if form.is_bound and form.is_valid():
+        if portal_state != "active":
+            # The service checks for an account; a closed one cannot sign either.
+            form.add_error(None, _("The client has no open portal account to sign it in."))
+        else:
+            try:
+                prepared = services.prepare_consent(
+                    client, by=user, request=request, **form.prepare_kwargs()
+                )
+            except ConsentError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "The consent for %(scope)s is waiting for the client to sign it in "
+                        "the portal. It counts only once they have signed."
+                    )
+                    % {"scope": prepared.get_scope_display().lower()},
+                )
+                return redirect("consent:client", client.reference)
+    return render(
+        request,
+        "consent/preparedconsent_form.html",
+        {
+            **_client_context(client),
+            "form": form,
+            "portal_state": portal_state,
+            "meanings": [(s, SCOPE_MEANING[s]) for s in Scope],
+        },
+    )
+
+
+@role_required(Role.COUNSELLOR)
+@require_POST
+def prepared_cancel(request: HttpRequest, reference: str, prepared_id: uuid.UUID) -> HttpResponse:
+    user = _user(request)
+    client = access.client_for_recording(user, reference)
+    prepared = get_object_or_404(client.prepared_consents.all(), pk=prepared_id)
+    try:
+        services.cancel_prepared_consent(prepared, by=user, request=request)
+    except ConsentError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("The prepared consent was cancelled: it can no longer be signed.")
+        )
+    return redirect("consent:client", client.reference)
 
 
 @role_required(Role.COUNSELLOR)

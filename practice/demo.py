@@ -1,4 +1,5 @@
-"""The demo practice: staff in every role, a realistic caseload, notes, supervision.
+"""The demo practice: staff in every role, a realistic caseload, notes, supervision, and a few
+clients with portal accounts.
 
 Everything is fictional. Running it again changes nothing: existing demo clients are found by
 their counsellor and kept, and secrets are derived from this installation's SECRET_KEY.
@@ -15,12 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients import services as client_services
-from clients.models import Client, JointCase
+from clients.models import Client, ClientAccount, JointCase
 from consent import services as consent_services
-from consent.models import Contracting, DocumentVersion
+from consent.models import Contracting, DocumentVersion, PreparedConsent, Scope
 from notes.models import NoteEntry, SessionNote, SupervisionPoint, SupervisionSession
 from practice.accounts.demo import DEMO_STAFF, describe, ensure_demo_user
-from practice.accounts.models import User
+from practice.accounts.models import Role, User
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,11 @@ THIRD_PARTY = [
 ]
 
 
+# Portal sign-ins for demo clients: both partners of the demo couple, then one of Sam's clients.
+# Usernames say nothing about who the client is, as a real client's must not.
+PORTAL_USERNAMES = ("client-harbour", "client-meadow", "client-orchard")
+
+
 def _seed_for(username: str) -> int:
     return sum(ord(ch) for ch in username) * 7919
 
@@ -125,7 +131,12 @@ def seed() -> dict[str, Any]:
     _ensure_couple(staff["alex"])
     _ensure_supervision(staff["alex"], supervisor)
     _ensure_supervision(staff["sam"], supervisor)
-    return {"users": [describe(user) for user in staff.values()], "clients": clients}
+    portal = _ensure_portal_accounts(staff)
+    if portal:
+        _ensure_prepared_consent(portal[0][1])
+    users = [describe(user) for user in staff.values()]
+    users += [{**describe(user), "client_reference": client.reference} for user, client in portal]
+    return {"users": users, "clients": clients}
 
 
 def _create_caseload(counsellor: User, people: list[DemoClient], manager: User) -> list[Client]:
@@ -281,3 +292,59 @@ def _ensure_supervision(counsellor: User, supervisor: User) -> None:
         recorded_by=counsellor,
     )
     session.cases.set(Client.objects.filter(counsellor=counsellor)[:3])
+
+
+def _portal_candidates(staff: dict[str, User]) -> list[Client]:
+    """Who gets a demo portal account, in the order of PORTAL_USERNAMES."""
+    couple = JointCase.objects.filter(counsellor=staff["alex"]).order_by("created_at").first()
+    partners = list(couple.members.order_by("opened_on", "reference")) if couple else []
+    others = list(
+        Client.objects.filter(counsellor=staff["sam"]).order_by("-opened_on", "reference")
+    )
+    return partners[:2] + others[:1]
+
+
+def _ensure_portal_accounts(staff: dict[str, User]) -> list[tuple[User, Client]]:
+    """Demo clients with a portal account: the demo password and a TOTP secret derived like the
+    staff's. A username that already has an account keeps its client, so another run (or a
+    client added to a caseload since) changes nothing; a client who has an account of their
+    own (from a real invitation) is left alone."""
+    candidates = iter(_portal_candidates(staff))
+    result = []
+    for username in PORTAL_USERNAMES:
+        account = ClientAccount.objects.select_related("client").filter(user__username=username)
+        existing = account.first()
+        if existing is not None:
+            client = existing.client
+        elif User.objects.filter(username=username).exists():
+            continue  # the name is taken by someone who is not a demo client
+        else:
+            client = next(
+                (c for c in candidates if not ClientAccount.objects.filter(client=c).exists()),
+                None,
+            )
+            if client is None:
+                continue
+        user = ensure_demo_user(username, "", "", (Role.CLIENT,))
+        if existing is None:
+            ClientAccount.objects.create(user=user, client=client)
+        result.append((user, client))
+    return result
+
+
+def _ensure_prepared_consent(client: Client) -> None:
+    """Something for the first demo client to sign in the portal (once: signed, cancelled or
+    waiting, it is not prepared again)."""
+    if PreparedConsent.objects.filter(client=client).exists() or client.counsellor is None:
+        return
+    consent_services.prepare_consent(
+        client,
+        by=client.counsellor,
+        scope=Scope.DISCLOSURE,
+        recipient="Dr Nadia Kaur, Brookside Medical Centre",
+        purpose="So your GP can support you with sleep while counselling continues.",
+        material="The dates of sessions you attended, and a short summary of how you are.",
+        valid_until=timezone.localdate() + datetime.timedelta(days=180),
+        capacity_note="Talked it through in session; understood what would be shared and why, "
+        "weighed it up and decided without pressure.",
+    )

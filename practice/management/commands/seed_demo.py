@@ -32,12 +32,20 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo practice ready. Sign in at /accounts/login/"))
         for entry in result["users"]:
             self.stdout.write("")
-            self.stdout.write(f"  {entry['username']:<8} roles: {', '.join(entry['roles'])}")
+            if "client_reference" in entry:
+                self.stdout.write(
+                    f"  {entry['username']} (client portal, case {entry['client_reference']})"
+                )
+            else:
+                self.stdout.write(f"  {entry['username']:<8} roles: {', '.join(entry['roles'])}")
             self.stdout.write(f"           password:     {entry['password']}")
             self.stdout.write(f"           TOTP secret:  {entry['totp_secret']}")
             self.stdout.write(f"           backup codes: {', '.join(entry['backup_codes'][:3])}")
         self.stdout.write("")
-        self.stdout.write(f"  {len(result['clients'])} demo clients (fictional).")
+        self.stdout.write(
+            f"  {len(result['clients'])} demo clients (fictional); the client-… sign-ins open "
+            "the client portal at /portal/."
+        )
         self.stdout.write(
             "\nAdd a TOTP secret to an authenticator app, or print the current code with:\n"
             "  .venv/bin/python manage.py demo_totp USERNAME"
