@@ -501,7 +501,8 @@ def accept_invitation(
     if invitation is None or not invitation.is_open():
         raise InvitationInvalid
     client = invitation.client
-    if ClientAccount.objects.filter(client=client).exists():
+    previous = ClientAccount.objects.select_related("user").filter(client=client).first()
+    if previous is not None and previous.user.is_active:
         raise InvitationInvalid
     username = username.strip()
     if not username or User.objects.filter(username__iexact=username).exists():
@@ -520,7 +521,13 @@ def accept_invitation(
         raise ClientError(" ".join(error.messages)) from None
     user.set_password(password)
     user.save()
-    ClientAccount.objects.create(user=user, client=client)
+    if previous is not None:
+        # Access was closed and the client is invited back: a fresh sign-in replaces the
+        # closed one, which stays inactive (its audit history still names it).
+        previous.user = user
+        previous.save(update_fields=["user"])
+    else:
+        ClientAccount.objects.create(user=user, client=client)
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
     record(

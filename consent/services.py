@@ -502,8 +502,9 @@ def prepare_consent(
         raise ConsentError("The end date is already past.")
     if not capacity_note.strip():
         raise ConsentError("Record how you considered the client's capacity to consent to this.")
-    if not hasattr(client, "account"):
-        raise ConsentError("The client needs a portal account to sign in the portal.")
+    account = getattr(client, "account", None)
+    if account is None or not account.user.is_active:
+        raise ConsentError("The client needs an open portal account to sign in the portal.")
     prepared = PreparedConsent.objects.create(
         client=client,
         scope=scope,
@@ -638,6 +639,10 @@ def withdraw_own_consent(
 
 
 def waiting_for_signature(client: Client) -> list[PreparedConsent]:
+    """Prepared consents the client can still sign (an end date already past cannot be)."""
+    today = timezone.localdate()
     return list(
         PreparedConsent.objects.filter(client=client, status=PreparedConsent.Status.WAITING)
+        .exclude(valid_until__lt=today)
+        .order_by("prepared_at")
     )

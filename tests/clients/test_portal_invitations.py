@@ -252,3 +252,22 @@ def test_invitation_pages_are_post_only(counsellor: User, client_record: Any, as
     browser = as_user(counsellor)
     assert browser.get(invite_url(client_record)).status_code == 405
     assert not PortalInvitation.objects.exists()
+
+
+def test_a_closed_account_is_replaced_by_accepting_a_new_invitation(
+    counsellor: User, client_record: Any, as_user: Any
+) -> None:
+    browser = as_user(counsellor)
+    _, _, token = invite(browser, client_record)
+    old = services.accept_invitation(token, username="harbour-light", password=PASSWORD)
+    browser.post(f"/clients/{client_record.reference}/portal/close/", {"confirm": "on"})
+    page = browser.get(f"/clients/{client_record.reference}/").content.decode()
+    assert "Invite to the portal" in page and "invite them" in page
+    _, _, again = invite(browser, client_record)
+    new = services.accept_invitation(again, username="harbour-light-2", password=PASSWORD)
+    client_record.refresh_from_db()
+    assert client_record.account.user == new
+    old.refresh_from_db()
+    assert not old.is_active  # the closed sign-in stays closed
+    with pytest.raises(services.InvitationInvalid):
+        services.accept_invitation(again, username="harbour-light-3", password=PASSWORD)
