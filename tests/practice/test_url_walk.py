@@ -14,7 +14,7 @@ from practice.accounts.models import Role
 from tests.conftest import make_user
 
 # The only views reachable before the second factor; each one is marked on the view itself.
-PUBLIC = {"accounts:login", "healthz"}
+PUBLIC = {"accounts:login", "healthz", "portal:invitation", "portal:invitation_form"}
 BETWEEN_PASSWORD_AND_CODE = {
     "accounts:verify",
     "accounts:enrol",
