@@ -22,6 +22,7 @@ from django.utils import timezone
 from clients.access import own_case
 from clients.models import Client, ClientAccount, PortalInvitation, invitation_token_hash
 from consent.models import ConsentEvent, PreparedConsent
+from consent.services import waiting_for_signature
 from disclosures.categories import SEALED_CODES
 from disclosures.models import (
     DisclosureRequest,
@@ -77,18 +78,19 @@ def released_document(bundle: DisclosureRequest) -> ReleasedDocument:
 # -- consents ------------------------------------------------------------------------------------
 
 
-def waiting_consents_for(client: Client) -> QuerySet[PreparedConsent]:
-    return PreparedConsent.objects.filter(client=client, status=PreparedConsent.Status.WAITING)
+def waiting_consents_for(client: Client) -> list[PreparedConsent]:
+    """Consents prepared for this client that they can still sign (consent.services decides:
+    waiting, and not past their end date)."""
+    return waiting_for_signature(client)
 
 
 def waiting_consent_for(user: User, prepared_id: Any) -> PreparedConsent:
     """A consent the counsellor prepared for this client, still waiting for their signature."""
-    prepared = (
-        waiting_consents_for(own_case(user)).select_related("client").filter(pk=prepared_id).first()
-    )
-    if prepared is None:
-        raise Http404
-    return prepared
+    wanted = str(prepared_id)
+    for prepared in waiting_consents_for(own_case(user)):
+        if str(prepared.pk) == wanted:
+            return prepared
+    raise Http404
 
 
 def current_consent_for(user: User, consent_id: Any) -> ConsentEvent:
@@ -133,7 +135,7 @@ def access_requests_for(client: Client) -> QuerySet[SubjectAccessRequest]:
 
 def open_invitation(token: str) -> PortalInvitation | None:
     """The open invitation this secret belongs to, or None (unknown, used, withdrawn,
-    expired, or the client already has an account): callers say the same thing for all."""
+    expired, or the client already has an open account): callers say the same for all."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     invitation = (
@@ -143,6 +145,7 @@ def open_invitation(token: str) -> PortalInvitation | None:
     )
     if invitation is None or not invitation.is_open():
         return None
-    if ClientAccount.objects.filter(client_id=invitation.client_id).exists():
+    # A client whose access was closed may be invited back; one with an open account may not.
+    if ClientAccount.objects.filter(client_id=invitation.client_id, user__is_active=True).exists():
         return None
     return invitation

@@ -150,7 +150,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "disclosures/portal_home.html",
         {
             "counsellor_first_name": counsellor.first_name if counsellor else "",
-            "waiting": list(portal_access.waiting_consents_for(client)),
+            "waiting": portal_access.waiting_consents_for(client),
             "open_requests": [(sar, sar.due_on()) for sar in open_requests],
             "new_bundles": list(portal_access.new_bundles_for(client)),
         },
@@ -260,7 +260,7 @@ def consents(request: HttpRequest) -> HttpResponse:
         "disclosures/portal_consents.html",
         {
             "rows": rows,
-            "waiting": list(portal_access.waiting_consents_for(client)),
+            "waiting": portal_access.waiting_consents_for(client),
             "portal_section": "consents",
         },
     )

@@ -3,6 +3,7 @@ absent everywhere, signing and withdrawing consent, and asking for one's records
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
@@ -666,3 +667,16 @@ def test_labels_in_the_bundle_are_shown(
         '<strong class="tag tag--amber">Draft: not yet signed by your counsellor</strong>' in body
     )
     assert "<p>First line<br>Second line</p>" in body
+
+
+@pytest.mark.django_db
+def test_a_prepared_consent_past_its_end_date_is_not_offered(
+    prepared: PreparedConsent, jordan: User
+) -> None:
+    PreparedConsent.objects.filter(pk=prepared.pk).update(
+        valid_until=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    browser = verified_client(jordan)
+    assert url("consent_sign", prepared.pk) not in browser.get(url("consents")).content.decode()
+    assert url("consent_sign", prepared.pk) not in browser.get(url("home")).content.decode()
+    assert browser.get(url("consent_sign", prepared.pk)).status_code == 404

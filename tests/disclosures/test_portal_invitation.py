@@ -257,3 +257,38 @@ def test_a_signed_in_user_is_told_and_the_link_is_not_used(
     assert invitation.is_open()
     assert not ClientAccount.objects.filter(client=invitee).exists()
     assert str(browser.session[SESSION_KEY]) == str(counsellor.pk)
+
+
+@pytest.mark.django_db
+def test_a_client_whose_access_was_closed_can_be_invited_back(
+    invitee: Client, counsellor: User
+) -> None:
+    _, link = invite(invitee, counsellor)
+    browser, _ = open_link(link)
+    browser.post(reverse("portal:invitation_form"), form_data())
+    old = User.objects.get(username="sunflower-42")
+    client_services.close_portal_account(invitee, by=counsellor)
+
+    _, second_link = invite(invitee, counsellor)
+    browser, response = open_link(second_link)
+    assert browser.get(response["Location"]).status_code == 200
+    response = browser.post(reverse("portal:invitation_form"), form_data("kingfisher-3"))
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:enrol")
+    account = ClientAccount.objects.get(client=invitee)
+    assert account.user.username == "kingfisher-3" and account.user.is_active
+    old.refresh_from_db()
+    assert not old.is_active
+
+
+@pytest.mark.django_db
+def test_an_open_account_makes_a_stray_invitation_unusable(
+    invitee: Client, counsellor: User
+) -> None:
+    invitation, link = invite(invitee, counsellor)
+    # Somehow the client has an open account already (made from another invitation).
+    ClientAccount.objects.create(
+        user=User.objects.create_user("existing-1", password=STRONG, is_client_account=True),
+        client=invitee,
+    )
+    browser, response = open_link(link)
+    unusable_page(browser.get(response["Location"]))
