@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from disclosures import statute_views, views
+from disclosures import sar_views, statute_views, views
 
 app_name = "disclosures"
 
@@ -16,6 +16,18 @@ urlpatterns = [
         views.accountability,
         name="accountability",
     ),
+    # Subject access requests (the client's own records), the staff side.
+    path("subject-access/", sar_views.sar_list, name="sar_list"),
+    path("subject-access/new/<str:reference>/", sar_views.sar_new, name="sar_new"),
+    path("subject-access/<uuid:sar_id>/", sar_views.sar_detail, name="sar_detail"),
+    path("subject-access/<uuid:sar_id>/verify/", sar_views.sar_verify, name="sar_verify"),
+    path("subject-access/<uuid:sar_id>/pause/", sar_views.sar_pause, name="sar_pause"),
+    path("subject-access/<uuid:sar_id>/resume/", sar_views.sar_resume, name="sar_resume"),
+    path("subject-access/<uuid:sar_id>/extend/", sar_views.sar_extend, name="sar_extend"),
+    path("subject-access/<uuid:sar_id>/close/", sar_views.sar_close, name="sar_close"),
+    path("subject-access/<uuid:sar_id>/prepare/", sar_views.sar_prepare, name="sar_prepare"),
+    path("subject-access/<uuid:sar_id>/content/", sar_views.sar_content, name="sar_content"),
+    path("subject-access/<uuid:sar_id>/review/", sar_views.sar_review, name="sar_review"),
     path("<uuid:request_id>/", views.request_detail, name="detail"),
     path("<uuid:request_id>/content/", views.choose, name="choose"),
     path("<uuid:request_id>/documents/", views.attach, name="attach"),

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from clients import access as client_access
 from clients.models import Client
-from disclosures import queues
+from disclosures import queues, sar_access
+from disclosures.models import SubjectAccessRequest
 from notes import access as note_access
 from notes.models import SessionNote
 from practice.accounts.decorators import open_to_clients, role_required
@@ -25,6 +30,25 @@ def home(request: HttpRequest) -> HttpResponse:
     if name is None:
         raise Http404
     return redirect(name)
+
+
+@dataclass(frozen=True)
+class AccessRequestPanel:
+    """The home page's subject access panel: open requests, overdue ones first."""
+
+    open: list[SubjectAccessRequest]
+    overdue: list[SubjectAccessRequest]
+    shown: list[tuple[SubjectAccessRequest, datetime.date, bool]]
+
+
+def _access_requests(user: User, limit: int = 5) -> AccessRequestPanel:
+    today = timezone.localdate()
+    requests = sar_access.open_requests_visible_to(user)
+    return AccessRequestPanel(
+        open=requests,
+        overdue=[sar for sar in requests if sar.is_overdue(today)],
+        shown=[(sar, sar.due_on(today), sar.is_overdue(today)) for sar in requests[:limit]],
+    )
 
 
 @role_required(Role.COUNSELLOR)
@@ -43,6 +67,7 @@ def counsellor_home(request: HttpRequest) -> HttpResponse:
             "waiting": queues.waiting_for(user),
             "blocked": queues.blocked_for(user),
             "reviews": queues.emergency_reviews_due(user),
+            "access_requests": _access_requests(user),
         },
     )
 
@@ -73,6 +98,7 @@ def manager_home(request: HttpRequest) -> HttpResponse:
             "break_glass": list(client_access.break_glass_for_review(user)[:20]),
             "waiting": queues.waiting_for(user),
             "reviews": queues.emergency_reviews_due(user),
+            "access_requests": _access_requests(user),
         },
     )
 
