@@ -346,7 +346,13 @@ class RegisterQuerySet(models.QuerySet["RegisterEntry"]):
         raise PermissionError("The register is immutable; record a correction instead.")
 
     def visible_to_client(self) -> RegisterQuerySet:
-        return self.filter(sealed=False)
+        """What the client's portal and subject access bundle may show: never a sealed
+        disclosure (tipping off is an offence), nor one the client was deliberately not told
+        about (telling would raise the risk, or a court directed it). Their own bundles
+        always show."""
+        return self.filter(sealed=False).filter(
+            Q(request__notify_client=True) | Q(category_code="subject_access")
+        )
 
 
 class RegisterEntry(models.Model):

@@ -532,3 +532,31 @@ def test_a_couple_bundle_holds_only_the_clients_own_entries(
     assert "ALEX-OWN" in flat
     assert "BEA-OWN" not in flat and "Bea" not in flat and "BOTH:" not in flat
     assert bundle.items.count() == 1
+
+
+def test_a_disclosure_the_client_was_deliberately_not_told_about_stays_out_of_their_view(
+    counsellor: User,
+    supervisor: User,
+    manager: User,
+    client_record: Any,
+    entries: list[Any],
+) -> None:
+    from tests.disclosures.conftest import raise_court_order
+
+    told = raise_court_order(counsellor, client_record, recipient="Family Court Told")
+    untold = raise_court_order(counsellor, client_record, recipient="Family Court Untold")
+    for req, notify in ((told, True), (untold, False)):
+        services.choose_content(req, by=counsellor, entry_ids=[entries[0].pk])
+        services.clear_consent(
+            req,
+            by=counsellor,
+            outcome="not_required",
+            reason="Court order served",
+            notify_client=notify,
+            no_notify_reason="" if notify else "The court directed that the client is not told.",
+        )
+        services.sign_off(req, by=supervisor)
+        services.approve(req, by=manager)
+        services.release(req, by=counsellor)
+    visible = RegisterEntry.objects.filter(client=client_record).visible_to_client()
+    assert [entry.recipient for entry in visible] == ["Family Court Told"]
