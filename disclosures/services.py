@@ -642,8 +642,9 @@ def queue_release(req: DisclosureRequest, *, by: User, request: HttpRequest | No
     blockers = release_blockers(req)
     if blockers:
         raise ReleaseBlocked(blockers)
-    if req.release_task_id:
+    if req.release_task_id and release_progress(req) != "FAILED":
         return req.release_task_id
+    # None queued yet, or the last attempt failed (nothing was released): queue it again.
     result = release_in_background.enqueue(str(req.pk), by.pk)
     req.release_task_id = result.id
     req.save(update_fields=["release_task_id", "updated_at"])

@@ -349,7 +349,7 @@ def extend(
     if months < 1 or total > MAX_EXTENSION_MONTHS:
         raise AccessRequestError("A request can be extended by at most two months in all.")
     today = timezone.localdate()
-    if sar.extension_months == 0 and today > _first_deadline(sar, today):
+    if today > _first_deadline(sar, today):
         raise AccessRequestError(
             "An extension has to be made, and the client told, within the first month."
         )

@@ -137,21 +137,27 @@ def available(user: User, req: DisclosureRequest) -> Available:
         return Available(review=queues.review_gate_for(user, req))
     writes_notes = can(user, req.client, Purpose.NOTES_WRITE)
     takes_part = services.may_take_part(user, req)
+    # A subject access bundle's content is chosen, and it is reviewed and released, on its
+    # own pages (disclosures/sar_views.py): the reviewer there sees no note text.
+    is_bundle = req.category_code == "subject_access"
     return Available(
-        choose=status in CONTENT_EDITABLE and can(user, req.client, Purpose.NOTES_READ),
+        choose=not is_bundle
+        and status in CONTENT_EDITABLE
+        and can(user, req.client, Purpose.NOTES_READ),
         attach=takes_part,
         consult=takes_part and bool(consultation_choices(cat)),
         consent=status == Status.RAISED and (writes_notes or user.pk == req.raised_by_id),
         sign_off=status == Status.CONSENT_CLEARED
         and cat.needs_supervisor
         and services.may_sign_off(user, req),
-        approve=services.may_approve(user, req)
+        approve=not is_bundle
+        and services.may_approve(user, req)
         and (
             status == Status.SIGNED_OFF
             or (status == Status.CONSENT_CLEARED and not cat.needs_supervisor)
         ),
         refuse=services.may_refuse(user, req),
-        release=status == Status.APPROVED and services.may_release(user, req),
+        release=status == Status.APPROVED and services.may_release(user, req) and not is_bundle,
         emergency=cat.emergency_route
         and status in (Status.RAISED, Status.CONSENT_CLEARED)
         and writes_notes,

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError
 
 from practice.accounts.models import Role
-from tests.conftest import make_user, verified_client
+from tests.conftest import make_client, make_user, verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,13 @@ HOMES = {
 @pytest.mark.parametrize("holder", list(HOMES))
 @pytest.mark.parametrize("page_role", list(HOMES))
 def test_home_pages_are_for_their_role_only(holder: Role, page_role: Role) -> None:
-    client = verified_client(make_user("person", holder))
+    person = make_user("person", holder)
+    if holder == Role.CLIENT:
+        # A client account is always linked to its own case.
+        from clients.models import ClientAccount
+
+        ClientAccount.objects.create(user=person, client=make_client(None))
+    client = verified_client(person)
     response = client.get(HOMES[page_role])
     assert response.status_code == (200 if holder == page_role else 404)
 

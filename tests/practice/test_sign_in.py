@@ -48,6 +48,11 @@ def test_counsellor_signs_in_with_password_and_code_and_lands_on_their_home() ->
 )
 def test_each_role_lands_on_its_own_home(role: Role, home: str) -> None:
     user = make_user("person", role)
+    if role == Role.CLIENT:
+        from clients.models import ClientAccount
+        from tests.conftest import make_client
+
+        ClientAccount.objects.create(user=user, client=make_client(None))
     client = Client()
     sign_in_password(client, "person")
     response = client.post("/accounts/verify/", {"otp_token": current_code(user)})
