@@ -139,7 +139,9 @@ def _audit(
 
 def _lock(sar: SubjectAccessRequest) -> SubjectAccessRequest:
     return (
-        SubjectAccessRequest.objects.select_for_update()
+        # Lock the request's own row only: PostgreSQL refuses FOR UPDATE on the nullable
+        # side of the outer join to the bundle.
+        SubjectAccessRequest.objects.select_for_update(of=("self",))
         .select_related("client", "bundle")
         .get(pk=sar.pk)
     )
