@@ -116,8 +116,13 @@ class Client(models.Model):
 def unused_reference(model: type[models.Model], prefix: str) -> str:
     for _attempt in range(50):
         reference = new_reference(prefix)
-        if not model.objects.filter(reference=reference).exists():  # type: ignore[attr-defined]
-            return reference
+        if model.objects.filter(reference=reference).exists():  # type: ignore[attr-defined]
+            continue
+        if model in (Client, JointCase) and (
+            DestructionRecord.objects.filter(subject_reference=reference).exists()
+        ):
+            continue  # a destroyed case's reference stays in the register: never reuse it
+        return reference
     raise RuntimeError("Could not find an unused reference; the reference space is nearly full.")
 
 
@@ -505,3 +510,284 @@ class PortalInvitation(models.Model):
         if self.revoked_at is not None:
             return "withdrawn"
         return "open" if self.is_open() else "expired"
+
+
+# -- retention, erasure and the destruction register --------------------------------------------
+
+
+class DestructionBatch(models.Model):
+    """A service manager's approval to destroy a batch of closed cases whose retention period
+    has passed. The destruction itself happens at the next retention run.
+
+    The reason is the manager's own operational wording and stays readable after the clients'
+    keys are gone, so it is plain text: the form asks managers not to name clients or repeat
+    anything from their records.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=8, unique=True)
+    reason = models.TextField(_("reason for the destruction"), max_length=500)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(default=timezone.now)
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "reference": OPERATIONAL,
+        "reason": OPERATIONAL,
+        "approved_by": OPERATIONAL,
+        "approved_at": OPERATIONAL,
+    }
+
+    class Meta:
+        ordering = ["-approved_at"]
+        verbose_name_plural = "destruction batches"
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.reference:
+            self.reference = unused_reference(DestructionBatch, "B")
+        super().save(*args, **kwargs)
+
+
+class ErasureRequest(models.Model):
+    """A client's request to have their records erased (UK GDPR Art. 17).
+
+    A service manager decides it. A refusal names the exemption that applies (``Exemption``);
+    an approval is carried out through the same destruction path as retention (and waits
+    while a legal hold stands). The request outlives the client's records: it keeps only the
+    case reference, dates and codes, and the manager's operational reason in plain text.
+    """
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("In the client portal")
+        EMAIL = "email", _("By e-mail")
+        LETTER = "letter", _("By letter")
+        IN_PERSON = "in_person", _("In person")
+        PHONE = "phone", _("By phone")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for a decision")
+        APPROVED = "approved", _("Approved: waiting for the next retention run")
+        REFUSED = "refused", _("Refused")
+        CARRIED_OUT = "carried_out", _("Carried out: records destroyed")
+
+    class Exemption(models.TextChoices):
+        RETENTION_PERIOD = "retention_period", _("Within the retention period")
+        LEGAL_HOLD = "legal_hold", _("A legal hold stands")
+        LEGAL_CLAIMS = "legal_claims", _("Needed for legal claims")
+        LEGAL_OBLIGATION = "legal_obligation", _("Kept to comply with a legal obligation")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=8, unique=True)
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="erasure_requests",
+    )
+    client_reference = models.CharField(max_length=8)
+    received_on = models.DateField(_("date received"))
+    channel = models.CharField(_("how it was made"), max_length=10, choices=Channel)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=12, choices=Status, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    exemption = models.CharField(max_length=20, choices=Exemption, blank=True)
+    decision_reason = models.TextField(_("reason"), max_length=500, blank=True)
+    carried_out_at = models.DateTimeField(null=True, blank=True)
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "reference": OPERATIONAL,
+        "client": OPERATIONAL,
+        "client_reference": OPERATIONAL,
+        "received_on": OPERATIONAL,
+        "channel": OPERATIONAL,
+        "recorded_by": OPERATIONAL,
+        "recorded_at": OPERATIONAL,
+        "status": OPERATIONAL,
+        "decided_by": OPERATIONAL,
+        "decided_at": OPERATIONAL,
+        "exemption": OPERATIONAL,
+        "decision_reason": OPERATIONAL,
+        "carried_out_at": OPERATIONAL,
+    }
+
+    class Meta:
+        ordering = ["-received_on", "-recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="erasure_decision_fields_together",
+                condition=Q(status="open", decided_at__isnull=True, decided_by__isnull=True)
+                | (~Q(status="open") & Q(decided_at__isnull=False, decided_by__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="erasure_refusal_names_exemption",
+                condition=~Q(status="refused") | ~Q(exemption=""),
+            ),
+            models.CheckConstraint(
+                name="erasure_carried_out_has_time",
+                condition=~Q(status="carried_out") | Q(carried_out_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.reference:
+            self.reference = unused_reference(ErasureRequest, "E")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class DestructionRecord(models.Model):
+    """An entry in the destruction register, and the tombstone a destruction leaves.
+
+    It names the case by reference only, with its dates, what was destroyed (row counts per
+    model: codes, never content), and the rule or approval that authorised it. There is no
+    foreign key to the client, whose row is deleted: ``subject_id`` keeps the id (which the
+    audit trail also holds) so an interrupted destruction can be finished.
+
+    A case destruction moves approved -> in progress -> complete. In progress means its keys
+    may already be shredded: the next retention run finishes it.
+    """
+
+    class Kind(models.TextChoices):
+        CASE = "case", _("Case")
+        JOINT_CASE = "joint_case", _("Couple or group work")
+        PROCESS_NOTES = "process_notes", _("Process notes")
+
+    class Rule(models.TextChoices):
+        CLOSED_ADULT = "closed_adult", _("Retention period after counselling ended")
+        CLOSED_MINOR = "closed_minor", _("Retention period for a client seen when under 18")
+        ERASURE = "erasure", _("Erasure request approved")
+        PROCESS_NOTES = "process_notes_supervised", _("Process notes, after supervision")
+        JOINT_LAST_MEMBER = "joint_last_member", _("Joint work whose last member was destroyed")
+
+    class Status(models.TextChoices):
+        APPROVED = "approved", _("Approved: waiting for the next retention run")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETE = "complete", _("Destroyed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind)
+    rule = models.CharField(max_length=30, choices=Rule)
+    status = models.CharField(max_length=12, choices=Status, default=Status.APPROVED)
+    subject_reference = models.CharField(max_length=8, db_index=True)
+    subject_id = models.UUIDField(db_index=True)
+    opened_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    batch = models.ForeignKey(
+        DestructionBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="records",
+    )
+    erasure = models.ForeignKey(
+        ErasureRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="records",
+    )
+    # Process notes: the supervision session that made them due (an id: no foreign key to
+    # notes, which depends on this app, not the other way round).
+    supervision_session_id = models.UUIDField(null=True, blank=True)
+    # A joint case destroyed with its last member points to that member's destruction.
+    part_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="parts"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    categories = models.JSONField(default=dict, blank=True)  # {"app.model": rows destroyed}
+    keys_shredded = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    SENSITIVITY = {
+        "id": OPERATIONAL,
+        "kind": OPERATIONAL,
+        "rule": OPERATIONAL,
+        "status": OPERATIONAL,
+        "subject_reference": OPERATIONAL,
+        "subject_id": OPERATIONAL,
+        "opened_on": OPERATIONAL,
+        "ended_on": OPERATIONAL,
+        "due_on": OPERATIONAL,
+        "batch": OPERATIONAL,
+        "erasure": OPERATIONAL,
+        "supervision_session_id": OPERATIONAL,
+        "part_of": OPERATIONAL,
+        "approved_by": OPERATIONAL,
+        "approved_at": OPERATIONAL,
+        "categories": OPERATIONAL,
+        "keys_shredded": OPERATIONAL,
+        "created_at": OPERATIONAL,
+        "started_at": OPERATIONAL,
+        "completed_at": OPERATIONAL,
+    }
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # A case (or joint case) is destroyed once: the register cannot hold two.
+            models.UniqueConstraint(
+                fields=["subject_id"],
+                condition=Q(kind__in=["case", "joint_case"]),
+                name="destruction_of_a_case_once",
+            ),
+            models.CheckConstraint(
+                name="destruction_complete_has_time",
+                condition=Q(status="complete", completed_at__isnull=False)
+                | (~Q(status="complete") & Q(completed_at__isnull=True)),
+            ),
+            # A closed case is destroyed only on a manager's approval: a batch or an erasure.
+            models.CheckConstraint(
+                name="destruction_of_a_case_is_approved",
+                condition=~Q(kind="case")
+                | Q(batch__isnull=False, erasure__isnull=True, approved_by__isnull=False)
+                | Q(batch__isnull=True, erasure__isnull=False, approved_by__isnull=False),
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "status"])]
+
+    def __str__(self) -> str:
+        return f"destruction of {self.subject_reference}"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.status == self.Status.COMPLETE
+
+    @property
+    def authority(self) -> str:
+        """What authorised it, as a reference or code (never free text)."""
+        if self.batch_id:
+            return self.batch.reference  # type: ignore[union-attr]
+        if self.erasure_id:
+            return self.erasure.reference  # type: ignore[union-attr]
+        if self.part_of_id:
+            return self.part_of.subject_reference  # type: ignore[union-attr]
+        return self.rule
+
+    @property
+    def rows_destroyed(self) -> int:
+        return sum(int(n) for n in (self.categories or {}).values())

@@ -24,6 +24,9 @@ from clients.models import (
     Client,
     ClientAccount,
     ClientIdentity,
+    DestructionBatch,
+    DestructionRecord,
+    ErasureRequest,
     JointCase,
     LegalHold,
     PortalInvitation,
@@ -566,3 +569,212 @@ def close_portal_account(client: Client, *, by: User, request: HttpRequest | Non
         client_ref=client.reference,
         request=request,
     )
+
+
+# -- retention: destruction batches and erasure requests ----------------------------------------
+
+MAX_MANAGER_REASON = 500
+
+
+def _manager_reason(reason: str, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ClientError(f"Give the reason for {what}.")
+    if len(reason) > MAX_MANAGER_REASON:
+        raise ClientError(f"Keep the reason to {MAX_MANAGER_REASON} characters.")
+    return reason
+
+
+@transaction.atomic
+def approve_destruction_batch(
+    clients: Iterable[Client],
+    *,
+    by: User,
+    reason: str,
+    today: datetime.date | None = None,
+    request: HttpRequest | None = None,
+) -> DestructionBatch:
+    """A service manager approves the destruction of closed cases whose retention period has
+    passed. Each case gets its tombstone-to-be (approved); the next retention run destroys
+    them. Refused, changing nothing, if any case is not due, already approved, or held."""
+    from clients import retention
+
+    if not by.has_role(Role.MANAGER):
+        raise ClientError("Only a service manager approves destruction.")
+    reason = _manager_reason(reason, "the destruction")
+    chosen = {client.pk for client in clients}
+    if not chosen:
+        raise ClientError("Choose at least one case to destroy.")
+    today = today or timezone.localdate()
+    due = {case.client.pk: case for case in retention.cases_due_for_approval(today)}
+    locked = list(Client.objects.select_for_update().filter(pk__in=chosen).order_by("reference"))
+    if len(locked) != len(chosen):
+        raise ClientError("A chosen case no longer exists.")
+    not_due = sorted(c.reference for c in locked if c.pk not in due)
+    if not_due:
+        raise ClientError(
+            "These cases are not due for destruction (or are already approved): "
+            + ", ".join(not_due)
+            + "."
+        )
+    held = sorted(c.reference for c in locked if retention.holds_blocking(c))
+    if held:
+        raise ClientError(
+            "A legal hold stands, so nothing of these cases may be destroyed: "
+            + ", ".join(held)
+            + "."
+        )
+    batch = DestructionBatch.objects.create(reason=reason, approved_by=by)
+    for client in locked:
+        case = due[client.pk]
+        DestructionRecord.objects.create(
+            kind=DestructionRecord.Kind.CASE,
+            rule=case.rule,
+            status=DestructionRecord.Status.APPROVED,
+            subject_reference=client.reference,
+            subject_id=client.pk,
+            opened_on=client.opened_on,
+            ended_on=client.ended_on,
+            due_on=case.due_on,
+            batch=batch,
+            approved_by=by,
+            approved_at=batch.approved_at,
+        )
+        record(
+            "retention.destruction.approved",
+            by=by,
+            target=client,
+            client_ref=client.reference,
+            request=request,
+            data={"batch": batch.reference, "rule": case.rule},
+        )
+    record(
+        "retention.batch.approved",
+        by=by,
+        target=batch,
+        request=request,
+        data={"cases": len(locked)},
+    )
+    return batch
+
+
+def may_record_erasure(user: User, client: Client) -> bool:
+    """The client's counsellor, or a service manager."""
+    from clients.access import Purpose, can
+
+    return can(user, client, Purpose.NOTES_WRITE) or (
+        user.has_role(Role.MANAGER) and can(user, client, Purpose.ALLOCATE)
+    )
+
+
+@transaction.atomic
+def record_erasure_request(
+    client: Client,
+    *,
+    by: User,
+    received_on: datetime.date,
+    channel: str,
+    request: HttpRequest | None = None,
+) -> ErasureRequest:
+    """Record a client's request to have their records erased, for a manager to decide."""
+    if not may_record_erasure(by, client):
+        raise ClientError("Only the client's counsellor or a service manager records this.")
+    if channel not in ErasureRequest.Channel.values:
+        raise ClientError("Say how the request was made.")
+    if received_on > timezone.localdate():
+        raise ClientError("The date received cannot be in the future.")
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    if ErasureRequest.objects.filter(client=client, status=ErasureRequest.Status.OPEN).exists():
+        raise ClientError("An erasure request from this client is already waiting for a decision.")
+    erasure = ErasureRequest.objects.create(
+        client=client,
+        client_reference=client.reference,
+        received_on=received_on,
+        channel=channel,
+        recorded_by=by,
+    )
+    record(
+        "erasure.recorded",
+        by=by,
+        target=erasure,
+        client_ref=client.reference,
+        request=request,
+        data={"channel": channel},
+    )
+    return erasure
+
+
+@transaction.atomic
+def decide_erasure(
+    erasure: ErasureRequest,
+    *,
+    by: User,
+    approve: bool,
+    reason: str,
+    exemption: str = "",
+    request: HttpRequest | None = None,
+) -> ErasureRequest:
+    """A service manager approves or refuses an erasure request, with a reason.
+
+    A refusal names the exemption that applies (UK GDPR Art. 17(3)); within the retention
+    period that is ordinarily the retention policy. An approval is carried out by the next
+    retention run, through the same destruction path as retention: counselling must have
+    ended, and it is refused while a legal hold stands.
+    """
+    from clients import retention
+
+    if not by.has_role(Role.MANAGER):
+        raise ClientError("Only a service manager decides an erasure request.")
+    erasure = ErasureRequest.objects.select_for_update().get(pk=erasure.pk)
+    if not erasure.is_open:
+        raise ClientError("This erasure request has already been decided.")
+    reason = _manager_reason(reason, "the decision")
+    client = erasure.client
+    if client is None:
+        raise ClientError("This client's records no longer exist.")
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    now = timezone.now()
+    if approve:
+        if exemption:
+            raise ClientError("An exemption is named only when refusing.")
+        if retention.holds_blocking(client):
+            raise ClientError(
+                "A legal hold stands on this client's records, so they cannot be erased while "
+                "it stands. Refuse, naming the legal hold, or decide once it is lifted."
+            )
+        if client.status != Client.Status.ENDED:
+            raise ClientError("Record that counselling has ended before approving erasure.")
+        if DestructionRecord.objects.filter(
+            kind=DestructionRecord.Kind.CASE, subject_id=client.pk
+        ).exists():
+            raise ClientError("This case's destruction is already approved.")
+        erasure.status = ErasureRequest.Status.APPROVED
+    else:
+        if exemption not in ErasureRequest.Exemption.values:
+            raise ClientError("Name the exemption that applies when refusing.")
+        erasure.status = ErasureRequest.Status.REFUSED
+        erasure.exemption = exemption
+    erasure.decided_by, erasure.decided_at, erasure.decision_reason = by, now, reason
+    erasure.save()
+    if approve:
+        DestructionRecord.objects.create(
+            kind=DestructionRecord.Kind.CASE,
+            rule=DestructionRecord.Rule.ERASURE,
+            status=DestructionRecord.Status.APPROVED,
+            subject_reference=client.reference,
+            subject_id=client.pk,
+            opened_on=client.opened_on,
+            ended_on=client.ended_on,
+            erasure=erasure,
+            approved_by=by,
+            approved_at=now,
+        )
+    record(
+        "erasure.approved" if approve else "erasure.refused",
+        by=by,
+        target=erasure,
+        client_ref=client.reference,
+        request=request,
+        data={"exemption": erasure.exemption},
+    )
+    return erasure

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clients import views
+from clients import retention_views, views
 
 app_name = "clients"
 
@@ -19,6 +19,16 @@ urlpatterns = [
         views.activate_executor,
         name="activate_executor",
     ),
+    # Retention, legal holds and erasure (before the <reference>/ patterns, which would
+    # otherwise take "retention" for a case reference).
+    path("retention/", retention_views.overview, name="retention"),
+    path("retention/register/", retention_views.register, name="retention_register"),
+    path("legal-holds/", retention_views.hold_list, name="legal_holds"),
+    path("legal-holds/<uuid:hold_id>/lift/", retention_views.hold_lift, name="legal_hold_lift"),
+    path("erasure/", retention_views.erasure_list, name="erasure_list"),
+    path("erasure/<uuid:erasure_id>/", retention_views.erasure_detail, name="erasure_detail"),
+    path("<str:reference>/legal-hold/", retention_views.hold_place, name="legal_hold_place"),
+    path("<str:reference>/erasure/", retention_views.erasure_new, name="erasure_new"),
     path("joint/new/", views.joint_case_new, name="joint_new"),
     path("joint/<str:reference>/", views.joint_detail, name="joint_detail"),
     path("<str:reference>/", views.detail, name="detail"),

@@ -11,3 +11,9 @@ class ConsentConfig(AppConfig):
         from notes.services import register_factual_note_precondition
 
         register_factual_note_precondition(contracting_blocker)
+
+        # Retention: consent deletes its own rows of a destroyed client (clients.retention).
+        from clients.retention import register_client_destroyer
+        from consent.retention import destroy_client_consent
+
+        register_client_destroyer(destroy_client_consent)

@@ -209,6 +209,12 @@ RELEASE_IN_BACKGROUND_OVER_ITEMS = env_int(
 )
 RENDER_TIME_LIMIT_SECONDS = env_int("RENDER_TIME_LIMIT_SECONDS", default=600, minimum=10)
 
+# Retention (DESIGN.md section 7): closed cases are due for destruction this many years after
+# counselling ended, or at a minor client's RETENTION_MINOR_UNTIL_AGE-th birthday if that is
+# later. `manage.py apply_retention` (cron) carries it out once a manager has approved.
+RETENTION_YEARS = env_int("RETENTION_YEARS", default=7, minimum=1)
+RETENTION_MINOR_UNTIL_AGE = env_int("RETENTION_MINOR_UNTIL_AGE", default=25, minimum=18)
+
 # The owner model for per-client keys (rotate_client_keys --client REF looks it up).
 CRYPTO_OWNER_MODEL = "clients.Client"
 
