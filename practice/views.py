@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from clients import access as client_access
+from clients import retention
 from clients.models import Client
 from disclosures import queues, sar_access
 from disclosures.models import SubjectAccessRequest
@@ -99,6 +100,7 @@ def manager_home(request: HttpRequest) -> HttpResponse:
             "waiting": queues.waiting_for(user),
             "reviews": queues.emergency_reviews_due(user),
             "access_requests": _access_requests(user),
+            "retention": retention.manager_summary(),
         },
     )
 
