@@ -45,6 +45,7 @@ format: $(VENV)/.installed
 bench: $(VENV)/.installed .env
 	$(PY) bench/crypto_bench.py
 	$(PY) bench/pdf_bench.py
+	$(PY) bench/audit_bench.py
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -16,5 +16,6 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("disclosures/", include("disclosures.urls")),
     path("portal/", include("disclosures.portal_urls")),
+    path("audit/", include("practice.audit_urls")),
     path("admin/", admin_site.urls),
 ]

@@ -15,6 +15,7 @@ import hmac
 import json
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 
@@ -48,7 +49,17 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["target_kind", "target_id"])]
+        # The review pages filter by client, staff member or action and show the newest
+        # first: each index ends with seq, so a page is read straight off the index (no sort)
+        # even for a staff member with tens of thousands of events a year. (The older
+        # single-column indexes stay: dropping db_index would make SQLite rebuild the table,
+        # which would also drop its append-only triggers.)
+        indexes = [
+            models.Index(fields=["target_kind", "target_id"]),
+            models.Index(fields=["client_ref", "seq"], name="audit_client_seq_idx"),
+            models.Index(fields=["actor_id", "seq"], name="audit_actor_seq_idx"),
+            models.Index(fields=["action", "seq"], name="audit_action_seq_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor_username or 'system'}"
@@ -97,6 +108,11 @@ class AuditHead(models.Model):
     archived_mac = models.CharField(max_length=64, default="0" * 64)
     last_verified_at = models.DateTimeField(null=True, blank=True)
     last_verified_ok = models.BooleanField(null=True)
+    # When a manager last asked for a check in the background (the review page shows that a
+    # check is on its way until last_verified_at passes this).
+    verify_requested_at = models.DateTimeField(null=True, blank=True)
+    # Where the last check found the chain broken ("#41: its content or MAC was changed").
+    last_verified_problem = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [
@@ -105,3 +121,32 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head at #{self.seq}"
+
+
+class AuditReview(models.Model):
+    """A service manager's periodic review of the audit trail: what period and what was looked
+    at, what was found and what was done about it. Written by managers in plain text; the form
+    asks for client references and staff usernames, never names or anything a client said."""
+
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField()
+    period_start = models.DateField()
+    period_end = models.DateField()
+    scope = models.TextField(max_length=4000)
+    findings = models.TextField(max_length=4000)
+    actions = models.TextField(max_length=4000, blank=True)
+    next_due = models.DateField()
+
+    class Meta:
+        ordering = ["-reviewed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="auditreview_period_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"audit review {self.period_start}–{self.period_end}"

@@ -350,6 +350,9 @@ ALLOWED: set[tuple[str, str, str]] = {
     # the accountability report: about releases, no note content (managers only, audited)
     ("disclosures/views.py", "accountability", "render_pack"),
     ("disclosures/views.py", "accountability", "pdf response"),
+    # the audit trail's summary report: ids, references and codes only (managers, audited)
+    ("practice/audit_views.py", "report", "render_pack"),
+    ("practice/audit_views.py", "report", "pdf response"),
 }
 
 _RESPONSES = {"HttpResponse", "FileResponse", "StreamingHttpResponse"}

@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         problem = verify_chain()
-        mark_verified(problem is None)
+        mark_verified(problem is None, problem)
         if problem is not None:
             raise CommandError(f"Audit chain broken at event #{problem.seq}: {problem.reason}.")
         head = AuditHead.objects.filter(id=1).first()
