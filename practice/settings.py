@@ -52,6 +52,10 @@ PRACTICE_NAME = env_str("PRACTICE_NAME", default="Demo Counselling Service")
 AUDIT_HMAC_KEY = env_key("AUDIT_HMAC_KEY")
 if SECRET_KEY.encode() == AUDIT_HMAC_KEY:
     raise ImproperlyConfigured("AUDIT_HMAC_KEY must not be the same as DJANGO_SECRET_KEY.")
+# Service managers review the trail every AUDIT_REVIEW_INTERVAL_DAYS (quarterly by default);
+# `manage.py archive_audit` moves events older than AUDIT_ARCHIVE_AFTER_YEARS out to a file.
+AUDIT_REVIEW_INTERVAL_DAYS = env_int("AUDIT_REVIEW_INTERVAL_DAYS", default=91, minimum=1)
+AUDIT_ARCHIVE_AFTER_YEARS = env_int("AUDIT_ARCHIVE_AFTER_YEARS", default=8, minimum=1)
 
 # Master keys for the envelope encryption of client records (first encrypts, all decrypt),
 # and the key for exact-match blind indexes. None of them is ever stored in the database.
