@@ -22,6 +22,7 @@ from notes import access as note_access
 from notes.models import SessionNote
 from practice.accounts.decorators import open_to_clients, role_required
 from practice.accounts.models import Role, User
+from practice.audit.services import manager_summary as audit_summary
 
 
 @open_to_clients
@@ -101,6 +102,7 @@ def manager_home(request: HttpRequest) -> HttpResponse:
             "reviews": queues.emergency_reviews_due(user),
             "access_requests": _access_requests(user),
             "retention": retention.manager_summary(),
+            "audit_summary": audit_summary(),
         },
     )
 
