@@ -27,6 +27,7 @@ from practice.audit.services import (
     verify_archive,
     verify_chain,
 )
+from tests.practice.test_audit import without_triggers
 
 pytestmark = pytest.mark.django_db
 
@@ -47,14 +48,6 @@ def archive(*args: str) -> str:
     with time_machine.travel(NOW, tick=False):
         call_command("archive_audit", *args, stdout=out)
     return out.getvalue()
-
-
-def without_triggers(statement: str, params: list[Any] | None = None) -> None:
-    """Change the table as someone with direct database access would, past the triggers."""
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER IF EXISTS audit_event_no_update")
-        cursor.execute("DROP TRIGGER IF EXISTS audit_event_no_delete")
-        cursor.execute(statement, params or [])
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
@@ -120,9 +113,11 @@ def test_the_database_still_refuses_deletes_after_archiving(tmp_path: Path) -> N
     archive("--output", str(tmp_path / "a.jsonl"))
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditevent")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM audit_archive_permit")
-        assert cursor.fetchone()[0] == 0
+    if connection.vendor == "sqlite":
+        # The archive's one-row permit is gone again once the archive is done.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM audit_archive_permit")
+            assert cursor.fetchone()[0] == 0
 
 
 def test_tampering_with_a_remaining_event_is_still_found(tmp_path: Path) -> None:

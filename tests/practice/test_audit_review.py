@@ -30,6 +30,7 @@ from practice.audit import services
 from practice.audit.models import AuditEvent, AuditHead, AuditReview
 from practice.audit.services import EventFilter, record
 from tests.conftest import make_client, make_user, verified_client
+from tests.practice.test_audit import without_triggers
 
 pytestmark = pytest.mark.django_db
 
@@ -519,13 +520,9 @@ def test_a_check_that_never_ran_is_pointed_out(manager: User) -> None:
 
 def test_a_broken_chain_is_shown_with_the_first_bad_event(manager: User) -> None:
     events = [record("test.event", data={"n": n}) for n in range(4)]
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER IF EXISTS audit_event_no_update")
-        cursor.execute(
-            "UPDATE audit_auditevent SET action = 'edited' WHERE seq = %s", [events[2].seq]
-        )
+    without_triggers(
+        "UPDATE audit_auditevent SET action = 'edited' WHERE seq = %s", [events[2].seq]
+    )
     problem = services.run_verification()
     assert problem is not None and problem.seq == events[2].seq
     head = AuditHead.objects.get(id=1)
