@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from clients.access import Purpose, can
 from clients.models import (
     INVITATION_DAYS,
     AccessGrant,
@@ -388,8 +389,6 @@ class IssuedInvitation:
 
 
 def may_invite(user: User, client: Client) -> bool:
-    from clients.access import Purpose, can
-
     return can(user, client, Purpose.NOTES_WRITE) or (
         user.has_role(Role.MANAGER) and can(user, client, Purpose.ALLOCATE)
     )
@@ -660,8 +659,6 @@ def approve_destruction_batch(
 
 def may_record_erasure(user: User, client: Client) -> bool:
     """The client's counsellor, or a service manager."""
-    from clients.access import Purpose, can
-
     return can(user, client, Purpose.NOTES_WRITE) or (
         user.has_role(Role.MANAGER) and can(user, client, Purpose.ALLOCATE)
     )

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.access import Purpose, can
 from clients.models import Client
 from consent.models import ConsentEvent, Contracting, DocumentVersion, PreparedConsent, Scope
 from notes.services import Blocker
@@ -486,8 +487,6 @@ def prepare_consent(
     found them able to decide this for themselves; a young person must be competent to
     consent on their own (parental consent is recorded on paper, not in the portal).
     """
-    from clients.access import Purpose, can
-
     if not can(by, client, Purpose.NOTES_WRITE):
         raise ConsentError("Only the client's counsellor prepares a consent for them to sign.")
     if scope not in Scope.values:
@@ -606,8 +605,6 @@ def sign_prepared_consent(
 def cancel_prepared_consent(
     prepared: PreparedConsent, *, by: User, request: HttpRequest | None = None
 ) -> PreparedConsent:
-    from clients.access import Purpose, can
-
     prepared = (
         PreparedConsent.objects.select_for_update().select_related("client").get(pk=prepared.pk)
     )
