@@ -281,6 +281,12 @@ def own_case(user: User) -> Client:
     return account.client
 
 
+def is_own_case(user: User, client: Client) -> bool:
+    """True when ``user`` is this client's own, open portal account."""
+    account = getattr(client, "account", None)
+    return account is not None and account.user_id == user.pk and user.is_active
+
+
 def portal_account_for(user: User, client: Client) -> ClientAccount | None:
     """The client's portal account, for staff who may see the client's identity."""
     if not can(user, client, Purpose.IDENTITY):

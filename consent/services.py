@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.access import Purpose, can
+from clients.access import Purpose, can, is_own_case
 from clients.models import Client
 from consent.models import ConsentEvent, Contracting, DocumentVersion, PreparedConsent, Scope
 from notes.services import Blocker
@@ -558,8 +558,7 @@ def sign_prepared_consent(
         PreparedConsent.objects.select_for_update().select_related("client").get(pk=prepared.pk)
     )
     client = prepared.client
-    account = getattr(client, "account", None)
-    if account is None or account.user_id != by.pk:
+    if not is_own_case(by, client):
         raise ConsentError("Only the client signs their own consent.")
     if not prepared.is_waiting:
         raise ConsentError("This consent is no longer waiting for a signature.")
@@ -629,8 +628,7 @@ def withdraw_own_consent(
     consent: ConsentEvent, *, by: User, request: HttpRequest | None = None
 ) -> ConsentEvent:
     """The client withdraws one of their own consents in the portal; it takes effect at once."""
-    account = getattr(consent.client, "account", None)
-    if account is None or account.user_id != by.pk:
+    if not is_own_case(by, consent.client):
         raise ConsentError("Only the client withdraws their own consent.")
     return withdraw(consent, by=by, evidence=ConsentEvent.Evidence.E_SIGNATURE, request=request)
 

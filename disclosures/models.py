@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import CLINICAL, OPERATIONAL, Client, unused_reference
 from consent.models import ConsentEvent
-from disclosures.categories import CATEGORY_CHOICES, Category, category
+from disclosures.categories import CATEGORY_CHOICES, SEALED_CODES, Category, category
 from disclosures.deadlines import due_date
 from notes.models import NoteEntry
 from practice.crypto.fields import (
@@ -350,8 +350,10 @@ class RegisterQuerySet(models.QuerySet["RegisterEntry"]):
         disclosure (tipping off is an offence), nor one the client was deliberately not told
         about (telling would raise the risk, or a court directed it). Their own bundles
         always show."""
-        return self.filter(sealed=False).filter(
-            Q(request__notify_client=True) | Q(category_code="subject_access")
+        return (
+            self.filter(sealed=False)
+            .exclude(category_code__in=SEALED_CODES)
+            .filter(Q(request__notify_client=True) | Q(category_code="subject_access"))
         )
 
 

@@ -6,8 +6,8 @@ nobody else's (a partner in couple work is a separate client, with their own acc
 object that belongs to someone else is a 404, the same as one that does not exist.
 
 Sealed disclosures (terrorism, money laundering) are never visible here, in any form: the
-register goes through ``visible_to_client()`` and, to be doubly sure, leaves out the sealed
-categories too; released records are only subject access bundles.
+register goes through ``RegisterEntry.objects.visible_to_client()`` (which leaves out sealed
+entries by flag and by category); released records are only subject access bundles.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from clients.access import own_case
 from clients.models import Client, ClientAccount, PortalInvitation, invitation_token_hash
 from consent.models import ConsentEvent, PreparedConsent
 from consent.services import waiting_for_signature
-from disclosures.categories import SEALED_CODES
 from disclosures.models import (
     DisclosureRequest,
     RegisterEntry,
@@ -45,13 +44,9 @@ MAX_TOKEN_LENGTH = 100
 
 def bundles_for(client: Client) -> QuerySet[DisclosureRequest]:
     """The subject access bundles released to this client, newest first."""
-    return (
-        DisclosureRequest.objects.filter(
-            client=client, category_code=SUBJECT_ACCESS, status=Status.RELEASED
-        )
-        .exclude(category_code__in=SEALED_CODES)
-        .order_by("-released_at")
-    )
+    return DisclosureRequest.objects.filter(
+        client=client, category_code=SUBJECT_ACCESS, status=Status.RELEASED
+    ).order_by("-released_at")
 
 
 def new_bundles_for(client: Client) -> QuerySet[DisclosureRequest]:
@@ -111,12 +106,7 @@ def current_consent_for(user: User, consent_id: Any) -> ConsentEvent:
 
 def register_for(client: Client) -> QuerySet[RegisterEntry]:
     """The client's register of disclosures, without sealed entries."""
-    return (
-        RegisterEntry.objects.filter(client=client)
-        .visible_to_client()
-        .exclude(category_code__in=SEALED_CODES)
-        .order_by("-released_at")
-    )
+    return RegisterEntry.objects.filter(client=client).visible_to_client().order_by("-released_at")
 
 
 # -- requests for records ------------------------------------------------------------------------

@@ -846,19 +846,21 @@ def _tell_client(req: DisclosureRequest) -> None:
     the portal, by the register entry they will see)."""
     req.client_notified_at = timezone.now()
     req.save(update_fields=["client_notified_at", "updated_at"])
-    identity = getattr(req.client, "identity", None)
+    email_client(
+        req.client,
+        "An update about your counselling records",
+        "There is an update about your counselling records. Please sign in to your client "
+        "portal, or speak to your counsellor, for details.",
+    )
+
+
+def email_client(client: Client, subject: str, body: str) -> None:
+    """Send a content-free e-mail to the address in the client's identity, once the
+    transaction commits. ``subject`` and ``body`` are fixed wording, never client content."""
+    identity = getattr(client, "identity", None)
     address = identity.email if identity is not None else ""
     if address:
-        transaction.on_commit(
-            lambda: send_mail(
-                "An update about your counselling records",
-                "There is an update about your counselling records. Please sign in to your "
-                "client portal, or speak to your counsellor, for details.",
-                None,
-                [address],
-                fail_silently=True,
-            )
-        )
+        transaction.on_commit(lambda: send_mail(subject, body, None, [address], fail_silently=True))
 
 
 # -- after an emergency ----------------------------------------------------------------------

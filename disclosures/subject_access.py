@@ -25,12 +25,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from clients.access import Purpose, can
+from clients.access import Purpose, can, is_own_case
 from clients.models import Client
 from disclosures import services
 from disclosures.categories import Requester
@@ -147,11 +146,6 @@ def _lock(sar: SubjectAccessRequest) -> SubjectAccessRequest:
     )
 
 
-def _is_the_client(user: User, client: Client) -> bool:
-    account = getattr(client, "account", None)
-    return account is not None and account.user_id == user.pk and user.is_active
-
-
 def may_manage(user: User, client: Client) -> bool:
     """Recording, pausing, extending: the client's counsellor or a service manager."""
     return can(user, client, Purpose.NOTES_WRITE) or (
@@ -161,19 +155,12 @@ def may_manage(user: User, client: Client) -> bool:
 
 def _tell_client(client: Client, subject: str) -> None:
     """A content-free e-mail: the portal holds the details."""
-    identity = getattr(client, "identity", None)
-    address = identity.email if identity is not None else ""
-    if address:
-        transaction.on_commit(
-            lambda: send_mail(
-                subject,
-                "There is an update about your request for your records. Please sign in to "
-                "your client portal, or speak to your counsellor, for details.",
-                None,
-                [address],
-                fail_silently=True,
-            )
-        )
+    services.email_client(
+        client,
+        subject,
+        "There is an update about your request for your records. Please sign in to your "
+        "client portal, or speak to your counsellor, for details.",
+    )
 
 
 # -- making and tracking a request -------------------------------------------------------------
@@ -199,7 +186,7 @@ def request_access(
     with the clock stopped, waiting for proof of identity.
     """
     today = timezone.localdate()
-    by_client = _is_the_client(by, client)
+    by_client = is_own_case(by, client)
     if by_client:
         channel, received_on = SubjectAccessRequest.Channel.PORTAL, today
         identity_verified = True
