@@ -4,7 +4,9 @@ pytest-django's live server."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,12 +51,34 @@ def page(browser: Any, live_server: Any, transactional_audit: None) -> Iterator[
     context.close()
 
 
-def sign_in(page: Any, user: Any) -> None:
+def follow(page: Any, target: Any) -> None:
+    """Click a link or button that loads a page, and return once that page has loaded.
+
+    A bare click returns as soon as the click is delivered: reading the page or the database
+    straight after it races the request (CI once read an empty page that way), and a
+    wait_for_load_state() then returns at once because the old page is still loaded."""
+    with page.expect_navigation():
+        target.click()
+
+
+def sign_in(page: Any, user: Any, *, at: float | None = None) -> None:
+    """Sign in with a password and the user's TOTP code at `at` (now by default)."""
     from tests.conftest import PASSWORD, current_code
 
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Code").fill(current_code(user))
-    page.get_by_role("button", name="Sign in").click()
+    follow(page, page.get_by_role("button", name="Continue"))
+    page.get_by_label("Code").fill(current_code(user, at=at))
+    follow(page, page.get_by_role("button", name="Sign in"))
+
+
+def sign_in_again(page: Any, user: Any) -> None:
+    """A second sign-in within the same 30 seconds: a TOTP code is accepted only once, so use
+    the next step's code (within the device's tolerance of one step)."""
+    sign_in(page, user, at=time.time() + 30)
+
+
+def sign_out(page: Any) -> None:
+    follow(page, page.get_by_role("button", name="Sign out"))
+    page.wait_for_url(re.compile(r"/accounts/login/"))

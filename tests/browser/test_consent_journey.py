@@ -13,7 +13,7 @@ import pytest
 from consent.models import ConsentEvent, Contracting, Scope
 from notes.models import SessionNote
 from practice.accounts.models import Role
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import follow, sign_in
 from tests.conftest import make_client, make_user
 from tests.consent.conftest import PDF, restore_first_documents
 
@@ -27,7 +27,7 @@ def record_signed_consent(page: Any, signed_form: Path) -> None:
     page.get_by_label("A consent form the client signed on paper (upload it)").check()
     page.get_by_label("The signed form").set_input_files(str(signed_form))
     page.get_by_label("Has capacity to consent to this now").check()
-    page.get_by_role("button", name="Record consent").click()
+    follow(page, page.get_by_role("button", name="Record consent"))
     page.wait_for_url(re.compile(r"/consent/[0-9a-f-]{36}/$"))
 
 
@@ -44,11 +44,11 @@ def test_consent_journey(page: Any, tmp_path: Path) -> None:
     page.goto(f"/notes/client/{client.reference}/new/?kind=factual")
     assert "Record contracting first" in page.content()
     page.locator("#id_entries-0-text").fill("Talked about the move to a new flat.")
-    page.get_by_role("button", name="Save as draft").click()
+    follow(page, page.get_by_role("button", name="Save as draft"))
     assert "Record contracting first" in page.content()
     assert not SessionNote.objects.exists()
 
-    page.get_by_role("link", name="Record contracting").click()
+    follow(page, page.get_by_role("link", name="Record contracting"))
     page.wait_for_url(re.compile(rf"/consent/client/{client.reference}/contracting/$"))
     page.get_by_label("On paper").check()
     for point in (
@@ -58,12 +58,12 @@ def test_consent_journey(page: Any, tmp_path: Path) -> None:
         "The client's right to see their records",
     ):
         page.get_by_label(point).check()
-    page.get_by_role("button", name="Record contracting").click()
+    follow(page, page.get_by_role("button", name="Record contracting"))
     page.wait_for_url(re.compile(rf"/consent/client/{client.reference}/$"))
     assert Contracting.objects.filter(client=client, counsellor=counsellor).exists()
 
     # A signed record-keeping consent, uploaded.
-    page.get_by_role("link", name="Record consent (Keeping records)").click()
+    follow(page, page.get_by_role("link", name="Record consent (Keeping records)"))
     assert "What the client is agreeing to" in page.content()
     record_signed_consent(page, signed_form)
     kept = ConsentEvent.objects.get(scope=Scope.RECORD_KEEPING)
@@ -71,19 +71,22 @@ def test_consent_journey(page: Any, tmp_path: Path) -> None:
 
     # Consent to share with a named recipient, then withdrawn.
     page.goto(f"/consent/client/{client.reference}/")
-    page.get_by_role(
-        "link", name="Record consent to share (Sharing information with a named recipient)"
-    ).click()
+    follow(
+        page,
+        page.get_by_role(
+            "link", name="Record consent to share (Sharing information with a named recipient)"
+        ),
+    )
     page.get_by_label("Who the information may be shared with").fill(RECIPIENT)
     page.get_by_label("Why it is being shared").fill("To arrange a referral for sleep problems")
     page.get_by_label("What may be shared").fill("Dates of sessions attended")
     record_signed_consent(page, signed_form)
     assert RECIPIENT in page.content()
 
-    page.get_by_role("link", name="Withdraw this consent").click()
+    follow(page, page.get_by_role("link", name="Withdraw this consent"))
     assert "What withdrawing means" in page.content()
     page.get_by_label("They wrote to say so, by letter or e-mail").check()
-    page.get_by_role("button", name="Withdraw consent").click()
+    follow(page, page.get_by_role("button", name="Withdraw consent"))
     page.wait_for_url(re.compile(rf"/consent/client/{client.reference}/$"))
 
     keeping = page.locator('tr[data-scope="record_keeping"] td').first

@@ -9,7 +9,6 @@ import hashlib
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,8 @@ from disclosures.models import DisclosureRequest, RegisterEntry, Status
 from notes import services as note_services
 from notes.services import EntryInput
 from practice.accounts.models import Role
-from tests.browser.conftest import sign_in
-from tests.conftest import PASSWORD, current_code, make_client, make_user
+from tests.browser.conftest import follow, sign_in, sign_in_again, sign_out
+from tests.conftest import make_client, make_user
 from tests.consent.conftest import restore_first_documents
 
 pytestmark = pytest.mark.browser
@@ -29,22 +28,6 @@ pytestmark = pytest.mark.browser
 ORDER = b"%PDF-1.7\n% the court order itself\n"
 CHOSEN = "Spoke about the accident and how it affected sleep."
 LEFT_OUT = "Talked about a new relationship at work."
-
-
-def sign_in_again(page: Any, user: Any) -> None:
-    """A second sign-in within the same 30 seconds: a TOTP code is accepted only once, so use
-    the next step's code (within the device's tolerance of one step)."""
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Code").fill(current_code(user, at=time.time() + 30))
-    page.get_by_role("button", name="Sign in").click()
-
-
-def sign_out(page: Any) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url(re.compile(r"/accounts/login/"))
 
 
 def test_a_court_order_from_request_to_released_pdf(page: Any, tmp_path: Path) -> None:
@@ -78,7 +61,7 @@ def test_a_court_order_from_request_to_released_pdf(page: Any, tmp_path: Path) -
         {"name": "order.pdf", "mimeType": "application/pdf", "buffer": ORDER}
     )
     page.locator("#id_document_kind").select_option("court_order")
-    page.get_by_role("button", name="Raise the request").click()
+    follow(page, page.get_by_role("button", name="Raise the request"))
     page.wait_for_url(re.compile(r"/disclosures/[0-9a-f-]{36}/$"))
     req = DisclosureRequest.objects.get()
     detail = f"/disclosures/{req.pk}/"
@@ -86,18 +69,18 @@ def test_a_court_order_from_request_to_released_pdf(page: Any, tmp_path: Path) -
     assert "Aldous" not in page.content()
 
     # ... chooses one of the two entries ...
-    page.get_by_role("link", name="Choose what would be released").click()
+    follow(page, page.get_by_role("link", name="Choose what would be released"))
     assert "A report is advised" in page.content()
     entries = {e.text: e for e in note.entries.all()}
     page.locator(f"#entry-{entries[CHOSEN].pk}").check()
-    page.get_by_role("button", name="Save what would be released").click()
+    follow(page, page.get_by_role("button", name="Save what would be released"))
     page.wait_for_url(re.compile(rf"{detail}$"))
     assert CHOSEN in page.content() and LEFT_OUT not in page.content()
 
     # ... and records the consent step: not required for a court order.
     page.get_by_label("Consent not required (legal obligation)").check()
     page.locator("#id_consent-reason").fill("The order itself was served on the practice")
-    page.get_by_role("button", name="Record the consent step").click()
+    follow(page, page.get_by_role("button", name="Record the consent step"))
     page.wait_for_url(re.compile(rf"{detail}$"))
     req.refresh_from_db()
     assert req.status == Status.CONSENT_CLEARED
@@ -107,9 +90,9 @@ def test_a_court_order_from_request_to_released_pdf(page: Any, tmp_path: Path) -
     sign_in(page, supervisor)
     page.wait_for_url(re.compile(r"/supervisor/$"))
     page.goto("/disclosures/")
-    page.get_by_role("link", name=req.reference).first.click()
+    follow(page, page.get_by_role("link", name=req.reference).first)
     assert client.reference in page.content() and "Aldous" not in page.content()
-    page.get_by_role("button", name="Sign off").click()
+    follow(page, page.get_by_role("button", name="Sign off"))
     page.wait_for_url(re.compile(rf"{detail}$"))
     req.refresh_from_db()
     assert req.status == Status.SIGNED_OFF
@@ -119,7 +102,7 @@ def test_a_court_order_from_request_to_released_pdf(page: Any, tmp_path: Path) -
     sign_in(page, manager)
     page.wait_for_url(re.compile(r"/manager/$"))
     page.goto(detail)
-    page.get_by_role("button", name="Approve").click()
+    follow(page, page.get_by_role("button", name="Approve"))
     page.wait_for_url(re.compile(rf"{detail}$"))
     req.refresh_from_db()
     assert req.status == Status.APPROVED
@@ -129,7 +112,7 @@ def test_a_court_order_from_request_to_released_pdf(page: Any, tmp_path: Path) -
     sign_in_again(page, counsellor)
     page.wait_for_url(re.compile(r"/counsellor/$"))
     page.goto(detail)
-    page.get_by_role("button", name="Release", exact=True).click()
+    follow(page, page.get_by_role("button", name="Release", exact=True))
     page.wait_for_url(re.compile(rf"{detail}$"))
     req.refresh_from_db()
     assert req.status == Status.RELEASED

@@ -14,8 +14,7 @@ from disclosures.models import DisclosureRequest, RegisterEntry, Status
 from notes import services as note_services
 from notes.services import EntryInput
 from practice.accounts.models import Role
-from tests.browser.conftest import sign_in
-from tests.browser.test_disclosure_journey import sign_in_again, sign_out
+from tests.browser.conftest import follow, sign_in, sign_in_again, sign_out
 from tests.conftest import make_client, make_user
 from tests.consent.conftest import restore_first_documents
 
@@ -63,7 +62,7 @@ def test_emergency_release_then_reviews_and_a_sealed_request_stays_hidden(page: 
     page.wait_for_url(re.compile(r"/counsellor/$"))
     page.goto(detail)
     page.locator("#id_emergency-reason").fill("Risk to life tonight; supervisor unreachable")
-    page.get_by_role("button", name="Release now (emergency)").click()
+    follow(page, page.get_by_role("button", name="Release now (emergency)"))
     page.wait_for_url(re.compile(rf"{detail}$"))
     req.refresh_from_db()
     assert req.status == Status.RELEASED and req.is_emergency
@@ -75,9 +74,9 @@ def test_emergency_release_then_reviews_and_a_sealed_request_stays_hidden(page: 
         sign_in(page, person)
         page.wait_for_url(re.compile(rf"{home}$"))
         assert "Emergency releases to review" in page.content()
-        page.get_by_role("link", name=req.reference).first.click()
+        follow(page, page.get_by_role("link", name=req.reference).first)
         page.locator("#id_review-reason").fill("The right call in the circumstances")
-        page.get_by_role("button", name="Record my review").click()
+        follow(page, page.get_by_role("button", name="Record my review"))
         page.wait_for_url(re.compile(rf"{detail}$"))
         sign_out(page)
     assert services.reviews_due(DisclosureRequest.objects.get(pk=req.pk)) == []

@@ -24,8 +24,7 @@ from disclosures.models import RegisterEntry, SubjectAccessRequest
 from notes import services as note_services
 from notes.services import EntryInput
 from practice.accounts.models import Role, User
-from tests.browser.conftest import sign_in
-from tests.browser.test_disclosure_journey import sign_in_again, sign_out
+from tests.browser.conftest import follow, sign_in, sign_in_again, sign_out
 from tests.conftest import PASSWORD, make_client, make_user
 from tests.consent.conftest import restore_first_documents
 
@@ -108,7 +107,7 @@ def test_a_client_is_invited_asks_for_their_records_and_reads_them(
     sign_in(page, world["manager"])
     page.wait_for_url(re.compile(r"/manager/$"))
     page.goto(f"/clients/{client.reference}/")
-    page.get_by_role("button", name="Invite to the portal").click()
+    follow(page, page.get_by_role("button", name="Invite to the portal"))
     link = page.locator("#invitation-link").input_value()
     assert "/portal/invitation/" in link
     sign_out(page)
@@ -119,7 +118,7 @@ def test_a_client_is_invited_asks_for_their_records_and_reads_them(
     page.get_by_label("Choose a username").fill(CLIENT_USERNAME)
     page.get_by_label("Choose a password").fill(PASSWORD)
     page.get_by_label("Type the password again").fill(PASSWORD)
-    page.get_by_role("button", name="Create my account").click()
+    follow(page, page.get_by_role("button", name="Create my account"))
 
     # Second factor: an authenticator app (the page offers e-mail codes as well).
     page.wait_for_url(re.compile(r"/accounts/enrol/$"))
@@ -127,9 +126,9 @@ def test_a_client_is_invited_asks_for_their_records_and_reads_them(
     assert user.is_client_account and user.client_account.client == client
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     page.get_by_label("Code from your authenticator app").fill(_code(device))
-    page.get_by_role("button", name="Confirm and continue").click()
+    follow(page, page.get_by_role("button", name="Confirm and continue"))
     page.get_by_role("heading", name="Your backup codes").wait_for()
-    page.get_by_role("link", name=re.compile("continue", re.IGNORECASE)).click()
+    follow(page, page.get_by_role("link", name=re.compile("continue", re.IGNORECASE)))
     page.wait_for_url(re.compile(r"/portal/$"))
     home = page.content()
     assert "Casey" in home  # their counsellor's first name
@@ -137,7 +136,7 @@ def test_a_client_is_invited_asks_for_their_records_and_reads_them(
 
     # They ask for their records.
     page.goto("/portal/requests/")
-    page.get_by_role("button", name="Ask for my records").click()
+    follow(page, page.get_by_role("button", name="Ask for my records"))
     sar = SubjectAccessRequest.objects.get(client=client)
     assert sar.channel == "portal"
     page.get_by_text(sar.reference).first.wait_for()
@@ -151,9 +150,9 @@ def test_a_client_is_invited_asks_for_their_records_and_reads_them(
     # The counsellor prepares the bundle and keeps the proposed content.
     sign_in_again(page, world["counsellor"])
     page.goto(f"/disclosures/subject-access/{sar.pk}/")
-    page.get_by_role("button", name="Prepare the bundle").click()
-    page.get_by_role("link", name="Choose what is in the bundle").click()
-    page.get_by_role("button", name="Save what is in the bundle").click()
+    follow(page, page.get_by_role("button", name="Prepare the bundle"))
+    follow(page, page.get_by_role("link", name="Choose what is in the bundle"))
+    follow(page, page.get_by_role("button", name="Save what is in the bundle"))
     sign_out(page)
 
     # A manager reviews what is in and what is out (without note text) and releases it.
@@ -164,7 +163,7 @@ def test_a_client_is_invited_asks_for_their_records_and_reads_them(
     assert "Brother" in review  # the third-party entry left out, and where it came from
     assert "sealed disclosure about this client is left out" in review
     page.get_by_label(re.compile("I have checked what is in the bundle")).check()
-    page.get_by_role("button", name="Release to the client").click()
+    follow(page, page.get_by_role("button", name="Release to the client"))
     page.wait_for_url(re.compile(rf"/disclosures/subject-access/{sar.pk}/$"))
     sar.refresh_from_db()
     assert sar.status == SubjectAccessRequest.Status.RELEASED
@@ -174,13 +173,13 @@ def test_a_client_is_invited_asks_for_their_records_and_reads_them(
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(CLIENT_USERNAME)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
+    follow(page, page.get_by_role("button", name="Continue"))
     device.refresh_from_db()
     page.get_by_label("Code").fill(_code(device, at=time.time() + 30))
-    page.get_by_role("button", name="Sign in").click()
+    follow(page, page.get_by_role("button", name="Sign in"))
     page.wait_for_url(re.compile(r"/portal/$"))
     page.goto("/portal/records/")
-    page.get_by_role("link", name=re.compile("Your records, sent on")).first.click()
+    follow(page, page.get_by_role("link", name=re.compile("Your records, sent on")).first)
     record = page.content()
     assert PROCESS in record and FACTUAL in record
     assert THIRD_PARTY not in record

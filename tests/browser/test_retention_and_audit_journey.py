@@ -16,7 +16,7 @@ from clients import access as client_access
 from clients.models import Client, DestructionRecord, LegalHold
 from practice.accounts.models import Role
 from practice.audit.models import AuditReview
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import follow, sign_in
 from tests.clients.retention_helpers import closed_client, run
 from tests.conftest import make_user
 from tests.consent.conftest import restore_first_documents
@@ -53,9 +53,9 @@ def test_a_manager_destroys_a_due_case_holds_another_and_reviews_the_audit_trail
 
     # A legal hold on one case, with a reason.
     page.goto(f"/clients/{held.reference}/")
-    page.get_by_role("link", name="Place a legal hold").click()
+    follow(page, page.get_by_role("link", name="Place a legal hold"))
     page.get_by_label("Reason").fill("Complaint received by letter; keep everything")
-    page.get_by_role("button", name="Place the legal hold").click()
+    follow(page, page.get_by_role("button", name="Place the legal hold"))
     page.wait_for_url(re.compile(rf"/clients/{held.reference}/$"))
     hold = LegalHold.objects.get(client=held, lifted_at__isnull=True)
 
@@ -67,8 +67,7 @@ def test_a_manager_destroys_a_due_case_holds_another_and_reviews_the_audit_trail
     assert page.get_by_label(re.compile(held.reference)).count() == 0
     page.get_by_label("Reason for the destruction").fill("Seven-year retention period ended")
     page.get_by_label(re.compile("I understand")).check()
-    page.get_by_role("button", name="Approve destruction of the chosen cases").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Approve destruction of the chosen cases"))
     assert due.reference in page.content()  # waiting for the next run
 
     # The nightly run destroys it; the held case survives.
@@ -85,8 +84,7 @@ def test_a_manager_destroys_a_due_case_holds_another_and_reviews_the_audit_trail
     # The hold is lifted, with a reason.
     page.goto(f"/clients/legal-holds/{hold.pk}/lift/")
     page.get_by_label("Reason").fill("Complaint resolved and closed")
-    page.get_by_role("button", name="Lift the legal hold").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Lift the legal hold"))
     hold.refresh_from_db()
     assert hold.lifted_at is not None and hold.lifted_by == manager
 
@@ -95,8 +93,7 @@ def test_a_manager_destroys_a_due_case_holds_another_and_reviews_the_audit_trail
     page.get_by_role("heading", name="Is the trail intact?").wait_for()
     page.goto("/audit/events/")
     page.get_by_label("Client reference").fill(held.reference)
-    page.get_by_role("button", name="Filter").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Filter"))
     events = page.content()
     assert "legal_hold.placed" in events and "legal_hold.lifted" in events
     assert "access.break_glass" in events
@@ -115,8 +112,7 @@ def test_a_manager_destroys_a_due_case_holds_another_and_reviews_the_audit_trail
     page.get_by_label("What was looked at").fill("Break-glass use, exports, lockouts")
     page.get_by_label("Findings").fill("One break-glass use, reviewed and justified")
     page.get_by_label("Actions taken or agreed").fill("None needed")
-    page.get_by_role("button", name="Record the review").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Record the review"))
     review = AuditReview.objects.get()
     assert review.reviewed_by == manager
     page.goto("/manager/")
