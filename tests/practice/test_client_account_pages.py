@@ -42,3 +42,9 @@ def test_every_other_page_outside_the_portal_is_a_404_for_a_client(
     portal_user: User, name: str
 ) -> None:
     assert verified_client(portal_user).get(reverse(name)).status_code == 404
+
+
+def test_a_clients_navigation_calls_their_portal_home_home(portal_user: User) -> None:
+    page = verified_client(portal_user).get(reverse("portal:home")).content.decode()
+    assert f'<a href="{reverse("portal:home")}" aria-current="page">Home</a>' in page
+    assert ">Client</a>" not in page
