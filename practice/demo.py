@@ -19,6 +19,8 @@ from clients import services as client_services
 from clients.models import Client, ClientAccount, JointCase
 from consent import services as consent_services
 from consent.models import Contracting, DocumentVersion, PreparedConsent, Scope
+from disclosures import subject_access
+from disclosures.models import SubjectAccessRequest
 from notes.models import NoteEntry, SessionNote, SupervisionPoint, SupervisionSession
 from practice.accounts.demo import DEMO_STAFF, describe, ensure_demo_user
 from practice.accounts.models import Role, User
@@ -134,6 +136,8 @@ def seed() -> dict[str, Any]:
     portal = _ensure_portal_accounts(staff)
     if portal:
         _ensure_prepared_consent(portal[0][1])
+    if len(portal) > 1:
+        _ensure_released_bundle(portal[1][1], reviewer=staff["taylor"])
     users = [describe(user) for user in staff.values()]
     users += [{**describe(user), "client_reference": client.reference} for user, client in portal]
     return {"users": users, "clients": clients}
@@ -348,3 +352,23 @@ def _ensure_prepared_consent(client: Client) -> None:
         capacity_note="Talked it through in session; understood what would be shared and why, "
         "weighed it up and decided without pressure.",
     )
+
+
+def _ensure_released_bundle(client: Client, *, reviewer: User) -> None:
+    """An answered subject access request, so the second demo client's *My records* has a
+    bundle to read (once: a client with any request, open or answered, is left alone). It
+    goes the way a real one does: recorded by the counsellor, prepared, released by a
+    manager through the release service."""
+    counsellor = client.counsellor
+    if counsellor is None or SubjectAccessRequest.objects.filter(client=client).exists():
+        return
+    sar = subject_access.request_access(
+        client,
+        by=counsellor,
+        channel=SubjectAccessRequest.Channel.LETTER,
+        received_on=timezone.localdate() - datetime.timedelta(days=12),
+        identity_verified=True,
+        identity_verified_how="Known to the counsellor; the letter came from the address held.",
+    )
+    subject_access.prepare_bundle(sar, by=counsellor)
+    subject_access.release_bundle(sar, by=reviewer)

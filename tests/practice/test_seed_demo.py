@@ -144,3 +144,25 @@ def test_demo_totp_refuses_an_account_that_is_not_a_demo_one(settings) -> None:
     make_user("client-someone", Role.CLIENT)
     with pytest.raises(CommandError, match="not a demo account"):
         call_command("demo_totp", "client-someone", stdout=io.StringIO())
+
+
+def test_the_second_demo_client_has_records_to_read_and_nobody_is_e_mailed(
+    settings, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    from disclosures.models import RegisterEntry, SubjectAccessRequest
+    from tests.conftest import verified_client
+
+    # Run the callbacks that a commit would (a release's e-mail to the client is one): the
+    # demo must send nothing, or the development mail backend would print into --json.
+    with django_capture_on_commit_callbacks(execute=True):
+        data = json.loads(seed(settings, "--json"))
+    assert mailoutbox == []
+    second = clients_of(data)[1]
+    sar = SubjectAccessRequest.objects.get(client__reference=second["client_reference"])
+    assert sar.status == SubjectAccessRequest.Status.RELEASED
+    assert RegisterEntry.objects.filter(request=sar.bundle).exists()
+    page = verified_client(User.objects.get(username=second["username"])).get("/portal/records/")
+    assert "Your records, sent on" in page.content.decode()
+
+    seed(settings, "--json")  # another run answers no second request
+    assert SubjectAccessRequest.objects.filter(client=sar.client).count() == 1
