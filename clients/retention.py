@@ -188,10 +188,28 @@ def co_member_ids(client: Client | uuid.UUID) -> set[uuid.UUID]:
     )
 
 
+def hold_scope(client_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """The clients whose legal holds protect these clients' records: themselves and the other
+    members of their couples or groups (see the module docstring)."""
+    ids = set(client_ids)
+    for client_id in list(ids):
+        ids |= co_member_ids(client_id)
+    return ids
+
+
+def lock_for_destruction(client_ids: Iterable[uuid.UUID]) -> None:
+    """Lock the case rows of these clients and of everyone whose hold protects them, in one
+    order. ``place_legal_hold`` locks the row of the case it holds, so a hold is either
+    committed before a destruction step looks for holds, or waits until that step is done:
+    a hold placed while a destruction runs is never missed."""
+    ids = hold_scope(client_ids)
+    list(Client.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+
+
 def holds_blocking(client: Client) -> list[LegalHold]:
     """The holds that stop this client's destruction: their own, and those on the other
     members of their couples or groups (see the module docstring)."""
-    ids = {client.pk, *co_member_ids(client)}
+    ids = hold_scope([client.pk])
     return list(active_holds().filter(client_id__in=ids).select_related("client"))
 
 
@@ -304,8 +322,9 @@ def process_notes_due(today: datetime.date | None = None) -> list[ProcessNotesDu
         return []
     today = today or timezone.localdate()
     plans = _process_note_planner(today)
-    held = held_client_ids({m for plan in plans for m in plan.member_ids})
-    return [replace(plan, held=bool(held & set(plan.member_ids))) for plan in plans]
+    scopes = {plan: hold_scope(plan.member_ids) for plan in plans}
+    held = held_client_ids(set().union(*scopes.values()))
+    return [replace(plan, held=bool(held & scopes[plan])) for plan in plans]
 
 
 def manager_summary(today: datetime.date | None = None) -> dict[str, int]:
@@ -571,6 +590,7 @@ def _start(record: DestructionRecord, *, by: Any) -> tuple[DestructionRecord, Cl
         client = Client.objects.filter(pk=record.subject_id).first()
         if client is None:
             raise DestructionError(f"Case {record.subject_reference} is missing.")
+        lock_for_destruction([client.pk])
         if holds_blocking(client):
             raise HeldError(f"A legal hold stands: {record.subject_reference} is kept.")
         now = timezone.now()
@@ -607,6 +627,10 @@ def _shred_keys(record: DestructionRecord, client: Client, *, by: Any) -> None:
     """Step two: destroy the data keys (client, and joint cases going with them). Done again
     on a rerun, in case something wrote under the client's name since."""
     with transaction.atomic():
+        # Shredding cannot be undone: look for holds again, under the lock, right before it.
+        lock_for_destruction([client.pk])
+        if holds_blocking(client):
+            raise HeldError(f"A legal hold stands: {record.subject_reference} is kept.")
         keys = shred(client.pk, by=by)
         DestructionRecord.objects.filter(pk=record.pk).update(
             keys_shredded=models.F("keys_shredded") + keys
@@ -624,7 +648,12 @@ def _delete_and_complete(
     """Step three, one transaction: delete every row of the client, complete the tombstone."""
     with transaction.atomic(), _destroying() as state:
         record = DestructionRecord.objects.select_for_update().get(pk=record.pk)
-        client = Client.objects.select_for_update().get(pk=client.pk)
+        lock_for_destruction([client.pk])
+        client = Client.objects.get(pk=client.pk)
+        # place_legal_hold refuses a case whose keys are gone, so this should never happen;
+        # if it does, the hold (and the unreadable rows) stay rather than go with the case.
+        if holds_blocking(client):
+            raise HeldError(f"A legal hold stands: {record.subject_reference} is kept.")
         parts = list(record.parts.all())
         joint_cases = list(JointCase.objects.filter(pk__in=[p.subject_id for p in parts]))
         for destroyer in reversed(_CLIENT_DESTROYERS):
@@ -676,7 +705,8 @@ def destroy_process_notes(due: ProcessNotesDue, *, by: Any = None) -> Destructio
     if _process_note_destroyer is None:
         raise DestructionError("The notes app has not registered its process-note retention.")
     with transaction.atomic():
-        if held_client_ids(due.member_ids):
+        lock_for_destruction(due.member_ids)
+        if held_client_ids(hold_scope(due.member_ids)):
             raise HeldError(f"A legal hold stands: process notes of {due.subject_reference}.")
         client = (
             Client.objects.filter(pk=due.subject_id).first()

@@ -19,6 +19,7 @@ from notes.models import SessionNote
 from practice.accounts.models import User
 from practice.audit.models import AuditEvent
 from tests.clients.retention_helpers import closed_client, on, run
+from tests.conftest import make_client
 from tests.notes.conftest import write_note
 
 OPENED = datetime.date(2018, 1, 8)
@@ -221,3 +222,74 @@ def test_court_order_holds_show_their_source(
     page = as_user(manager).get(reverse("clients:legal_holds")).content.decode()
     assert "Court order" in page and client_record.reference in page
     assert "Disclosure D-ABCD" not in page
+
+
+def test_a_hold_placed_while_a_destruction_runs_stops_it_before_the_keys_go(
+    counsellor: User, manager: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = closed_client(counsellor, opened=OPENED, ended=ENDED, family_name="Quill")
+    real_start = retention._start
+
+    def start_then_a_manager_places_a_hold(*args: object, **kwargs: object) -> object:
+        started = real_start(*args, **kwargs)  # the tombstone is marked in progress
+        client_services.place_legal_hold(client, by=manager, reason=HOLD_REASON)
+        return started
+
+    monkeypatch.setattr(retention, "_start", start_then_a_manager_places_a_hold)
+    with on(DUE):
+        client_services.approve_destruction_batch([client], by=manager, reason="Review")
+        output = run()
+    assert f"Kept (legal hold): case {client.reference}" in output
+    kept = Client.objects.get(pk=client.pk)
+    assert kept.identity.family_name == "Quill"  # the keys were not shredded
+    hold = LegalHold.objects.get(client=client)
+    assert hold.is_active
+
+    monkeypatch.setattr(retention, "_start", real_start)
+    client_services.lift_legal_hold(hold, by=manager, reason="Over")
+    with on(DUE):
+        run()  # the interrupted destruction is finished once the hold is lifted
+    assert not Client.objects.filter(pk=client.pk).exists()
+
+
+def test_a_case_whose_keys_are_shredded_cannot_be_held(
+    counsellor: User, manager: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = closed_client(counsellor, opened=OPENED, ended=ENDED)
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the run was killed after shredding")
+
+    monkeypatch.setattr(retention, "_delete_and_complete", killed)
+    with on(DUE):
+        client_services.approve_destruction_batch([client], by=manager, reason="Review")
+        with pytest.raises(RuntimeError):
+            retention.carry_out(DestructionRecord.objects.get())
+    assert DestructionRecord.objects.get().keys_shredded > 0
+    with pytest.raises(client_services.ClientError, match="already been destroyed"):
+        client_services.place_legal_hold(client, by=manager, reason=HOLD_REASON)
+    assert not LegalHold.objects.exists()
+
+
+def test_a_hold_on_one_partner_keeps_the_others_own_process_notes(
+    counsellor: User, manager: User
+) -> None:
+    one = make_client(counsellor)
+    two = make_client(counsellor)
+    client_services.create_joint_case(by=counsellor, kind="couple", members=[one, two])
+    session_day = timezone.localdate() - datetime.timedelta(days=10)
+    with on(session_day):
+        write_note(counsellor, client=one, kind="process", session_date=session_day)
+    note_services.record_supervision(
+        by=counsellor,
+        counsellor=counsellor,
+        held_on=session_day + datetime.timedelta(days=1),
+        cases=[one],
+    )
+    hold = client_services.place_legal_hold(two, by=manager, reason=HOLD_REASON)
+    assert [due.held for due in retention.process_notes_due()] == [True]
+    assert f"Kept (legal hold): process notes of {one.reference}" in run()
+    assert SessionNote.objects.filter(client=one, kind="process").exists()
+    client_services.lift_legal_hold(hold, by=manager, reason="Over")
+    run()
+    assert not SessionNote.objects.filter(client=one, kind="process").exists()
