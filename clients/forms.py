@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import JointCase
+from clients.models import JointCase, age_on
 from practice.accounts.models import User
 from practice.forms import DateInput
 
@@ -110,9 +110,7 @@ class RegisterForm(IdentityForm):
         data = super().clean()
         born = data.get("date_of_birth")
         if born:
-            today = timezone.localdate()
-            age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-            data["is_minor"] = age < 18
+            data["is_minor"] = age_on(born, timezone.localdate()) < 18
         return data
 
 

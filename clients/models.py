@@ -41,6 +41,11 @@ BLIND_INDEX = "blind index"  # a keyed HMAC of an identifying value, for exact-m
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I
 
 
+def age_on(born: datetime.date, day: datetime.date) -> int:
+    """Age in whole years on ``day``."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 def new_reference(prefix: str = "C") -> str:
     """A random reference: it says nothing about the person and cannot be derived from them."""
     return f"{prefix}-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(4))

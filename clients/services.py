@@ -32,6 +32,7 @@ from clients.models import (
     LegalHold,
     PortalInvitation,
     ProfessionalExecutor,
+    age_on,
     invitation_token_hash,
 )
 from practice.accounts.models import Role, User
@@ -123,6 +124,14 @@ def update_identity(
         setattr(identity, name, changes[name])
     identity._change_reason = "identity updated"  # type: ignore[attr-defined]
     identity.save()
+    client = identity.client
+    born = identity.date_of_birth
+    if born and not client.is_minor and age_on(born, client.opened_on) < 18:
+        # Seen when under 18: the minors' rules apply (consent basis, keeping records until
+        # the 25th birthday). Only ever this way: a case is never made an adult's by an edit.
+        client.is_minor = True
+        client._change_reason = "date of birth recorded"  # type: ignore[attr-defined]
+        client.save(update_fields=["is_minor", "updated_at"])
     record(
         "identity.updated",
         by=by,

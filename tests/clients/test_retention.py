@@ -110,6 +110,34 @@ def test_a_minor_without_a_date_of_birth_is_never_due_and_is_listed(counsellor: 
     assert client.reference in output and "Cannot work out" in output
 
 
+def test_a_date_of_birth_recorded_later_brings_in_the_minors_rule(counsellor: User) -> None:
+    client = closed_client(counsellor, opened=OPENED, ended=ENDED, date_of_birth=None)
+    assert not client.is_minor
+    born = datetime.date(2002, 6, 1)  # 15 when counselling began on OPENED
+    client_services.update_identity(client.identity, by=counsellor, changes={"date_of_birth": born})
+    client.refresh_from_db()
+    assert client.is_minor
+    assert client.reference not in due_references(DUE)
+    assert client.reference in due_references(datetime.date(2027, 6, 1))  # their 25th birthday
+
+
+def test_an_adults_date_of_birth_changes_nothing_and_never_unmarks_a_minor(
+    counsellor: User,
+) -> None:
+    adult = closed_client(counsellor, opened=OPENED, ended=ENDED, date_of_birth=None)
+    client_services.update_identity(
+        adult.identity, by=counsellor, changes={"date_of_birth": datetime.date(1980, 1, 1)}
+    )
+    adult.refresh_from_db()
+    assert not adult.is_minor
+    minor = closed_client(counsellor, opened=OPENED, ended=ENDED, is_minor=True)
+    client_services.update_identity(
+        minor.identity, by=counsellor, changes={"date_of_birth": datetime.date(1980, 1, 1)}
+    )
+    minor.refresh_from_db()
+    assert minor.is_minor
+
+
 def test_a_leap_day_moves_to_the_first_of_march() -> None:
     assert retention.add_years(datetime.date(2020, 2, 29), 7) == datetime.date(2027, 3, 1)
     assert retention.add_years(datetime.date(2020, 2, 29), 8) == datetime.date(2028, 2, 29)
