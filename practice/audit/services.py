@@ -127,7 +127,25 @@ def verify_chain(key: bytes | None = None, *, chunk_size: int = 2000) -> ChainPr
         return ChainProblem(
             last_seq + 1, "events after this point were removed (chain head mismatch)"
         )
+    if head is not None and head.archived_seq and not _archive_start_recorded(head):
+        return ChainProblem(
+            head.archived_seq + 1,
+            "the chain starts where no archive ended (events before this point were removed)",
+        )
     return None
+
+
+def _archive_start_recorded(head: AuditHead) -> bool:
+    """The head's archive columns are plain data; the newest ``audit.archived`` event, whose
+    MAC the walk has just checked, says where the last archive really ended."""
+    archived = (
+        AuditEvent.objects.filter(action="audit.archived", seq__gt=head.archived_seq)
+        .order_by("-seq")
+        .first()
+    )
+    if archived is None or archived.data.get("last_seq") != head.archived_seq:
+        return False
+    return hmac.compare_digest(str(archived.data.get("last_mac", "")), head.archived_mac)
 
 
 def _iterate(chunk_size: int, *, after: int) -> Iterator[AuditEvent]:
@@ -729,12 +747,17 @@ def archive_events(
     cutoff = cutoff or archive_cutoff()
     head = AuditHead.objects.filter(id=1).first() or AuditHead(id=1)
     after_seq = head.archived_seq
-    last_seq = AuditEvent.objects.filter(seq__gt=after_seq, at__lt=cutoff).aggregate(
-        last=models.Max("seq")
-    )["last"]
-    if last_seq is None:
+    # The archive is always a whole prefix of the chain, and only of old events: it ends
+    # before the first recent one (an event stamped by a wrong clock must not carry newer
+    # events into the archive with it).
+    live = AuditEvent.objects.filter(seq__gt=after_seq)
+    first_recent = live.filter(at__gte=cutoff).aggregate(first=models.Min("seq"))["first"]
+    if first_recent is not None:
+        last_seq = first_recent - 1
+    else:
+        last_seq = live.aggregate(last=models.Max("seq"))["last"] or after_seq
+    if last_seq <= after_seq:
         return ArchiveResult(cutoff=cutoff, count=0, dry_run=dry_run)
-    # Everything up to the last old event: the archive is always a whole prefix of the chain.
     selected = AuditEvent.objects.filter(seq__gt=after_seq, seq__lte=last_seq)
     if dry_run:
         return ArchiveResult(
@@ -775,6 +798,7 @@ def archive_events(
                     "events": count,
                     "first_seq": after_seq + 1,
                     "last_seq": last_seq,
+                    "last_mac": last_mac,
                     "before": cutoff.date().isoformat(),
                     "sha256": digest,
                 },

@@ -102,6 +102,7 @@ def test_archiving_moves_old_events_to_a_file_and_the_chain_still_verifies(
         "events": 10,
         "first_seq": 1,
         "last_seq": 10,
+        "last_mac": old[-1].mac,
         "before": archive_cutoff(NOW).date().isoformat(),
         "sha256": hashlib.sha256(output.read_bytes()).hexdigest(),
     }
@@ -256,3 +257,36 @@ def test_the_service_returns_what_it_did(tmp_path: Path) -> None:
         assert result.count == 10 and result.last_seq == old[-1].seq
         assert result.last_mac == old[-1].mac and result.path == tmp_path / "a.jsonl"
         assert timezone.now() - result.cutoff > datetime.timedelta(days=8 * 365)
+
+
+def test_cutting_the_oldest_events_and_moving_the_start_is_found(tmp_path: Path) -> None:
+    """Someone with write access deletes the oldest events and points the head's archive
+    columns at the last one they deleted: no archive ended there, and the trail says so."""
+    old, _ = old_and_new(old=10, new=0)
+    without_triggers("DELETE FROM audit_auditevent WHERE seq <= %s", [old[4].seq])
+    AuditHead.objects.filter(id=1).update(archived_seq=old[4].seq, archived_mac=old[4].mac)
+    problem = verify_chain()
+    assert problem is not None and problem.seq == old[5].seq
+
+
+def test_the_start_moved_past_a_real_archive_is_found(tmp_path: Path) -> None:
+    old, new = old_and_new()
+    archive("--output", str(tmp_path / "a.jsonl"))
+    assert verify_chain() is None
+    without_triggers("DELETE FROM audit_auditevent WHERE seq <= %s", [new[1].seq])
+    AuditHead.objects.filter(id=1).update(archived_seq=new[1].seq, archived_mac=new[1].mac)
+    problem = verify_chain()
+    assert problem is not None and problem.seq == new[2].seq
+
+
+def test_an_event_from_a_wrong_clock_does_not_carry_recent_events_into_the_archive(
+    tmp_path: Path,
+) -> None:
+    old, new = old_and_new(old=3, new=3)
+    with time_machine.travel(datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC), tick=False):
+        stray = record("test.stray_clock")
+    message = archive("--output", str(tmp_path / "a.jsonl"))
+    assert f"Archived 3 events (#1 to #{old[-1].seq})" in message
+    remaining = set(AuditEvent.objects.values_list("seq", flat=True))
+    assert {e.seq for e in new} | {stray.seq} <= remaining
+    assert verify_chain() is None
