@@ -63,6 +63,7 @@ from clients.models import (
     JointCase,
     LegalHold,
 )
+from practice.accounts.services import retire_sign_in
 from practice.audit.services import record as audit
 from practice.crypto.fields import history_source
 from practice.crypto.keyring import CryptoError
@@ -557,8 +558,6 @@ def _retire_portal_user(user_id: int) -> None:
     """Delete the client's portal sign-in; if something of the practice's still points at it
     (it should not), close it instead and strip what it holds."""
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
-    from django_otp import devices_for_user
 
     user_model = get_user_model()
     state = _current.get()
@@ -569,17 +568,7 @@ def _retire_portal_user(user_id: int) -> None:
     except DestructionError:
         if state is not None:
             state.tally = before
-        user = user_model._base_manager.get(pk=user_id)
-        for device in devices_for_user(user, confirmed=None):
-            device.delete()
-        user_model._base_manager.filter(pk=user_id).update(
-            username=f"erased-{uuid.uuid4().hex[:12]}",
-            email="",
-            first_name="",
-            last_name="",
-            is_active=False,
-            password=make_password(None),
-        )
+        retire_sign_in(user_model._base_manager.get(pk=user_id))
 
 
 def _start(record: DestructionRecord, *, by: Any) -> tuple[DestructionRecord, Client]:

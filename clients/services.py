@@ -36,6 +36,7 @@ from clients.models import (
     invitation_token_hash,
 )
 from practice.accounts.models import Role, User
+from practice.accounts.services import retire_sign_in
 from practice.audit.services import record
 
 BREAK_GLASS_MINUTES = 60
@@ -545,9 +546,11 @@ def accept_invitation(
     user.save()
     if previous is not None:
         # Access was closed and the client is invited back: a fresh sign-in replaces the
-        # closed one, which stays inactive (its audit history still names it).
+        # closed one, which keeps nothing to sign in with (the audit trail still names it).
+        former = previous.user
         previous.user = user
         previous.save(update_fields=["user"])
+        retire_sign_in(former)
     else:
         ClientAccount.objects.create(user=user, client=client)
     invitation.accepted_at = timezone.now()

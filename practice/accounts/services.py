@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -103,6 +106,22 @@ def reset_second_factor(user: User, *, by: User, request: HttpRequest | None = N
     for device in list(devices_for_user(user, confirmed=None)):
         device.delete()
     record("auth.otp.reset", by=by, target=user, request=request)
+
+
+def retire_sign_in(user: User) -> None:
+    """Leave a sign-in nobody will use again with nothing to sign in with or recognise it by:
+    no second factor, no password, a meaningless username. The row stays for whatever still
+    points at it (the audit trail keeps the username it had at the time)."""
+    for device in list(devices_for_user(user, confirmed=None)):
+        device.delete()
+    User._base_manager.filter(pk=user.pk).update(
+        username=f"retired-{uuid.uuid4().hex[:12]}",
+        email="",
+        first_name="",
+        last_name="",
+        is_active=False,
+        password=make_password(None),
+    )
 
 
 # -- the staff confidentiality policy --------------------------------------------------------

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django_otp import devices_for_user
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients import services
 from clients.models import ClientAccount, PortalInvitation
@@ -260,6 +262,7 @@ def test_a_closed_account_is_replaced_by_accepting_a_new_invitation(
     browser = as_user(counsellor)
     _, _, token = invite(browser, client_record)
     old = services.accept_invitation(token, username="harbour-light", password=PASSWORD)
+    TOTPDevice.objects.create(user=old, name="phone", confirmed=True)
     browser.post(f"/clients/{client_record.reference}/portal/close/", {"confirm": "on"})
     page = browser.get(f"/clients/{client_record.reference}/").content.decode()
     assert "Invite to the portal" in page and "invite them" in page
@@ -268,6 +271,9 @@ def test_a_closed_account_is_replaced_by_accepting_a_new_invitation(
     client_record.refresh_from_db()
     assert client_record.account.user == new
     old.refresh_from_db()
-    assert not old.is_active  # the closed sign-in stays closed
+    assert not old.is_active  # the closed sign-in stays closed, with nothing to sign in with
+    assert not old.has_usable_password() and old.username != "harbour-light"
+    assert not list(devices_for_user(old, confirmed=None))
+    assert User.objects.filter(username="harbour-light").count() == 0
     with pytest.raises(services.InvitationInvalid):
         services.accept_invitation(again, username="harbour-light-3", password=PASSWORD)
