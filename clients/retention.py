@@ -3,12 +3,12 @@
 The rules (DESIGN.md section 7):
 
 - **Process notes** are kept until the supervision session after the counselling session they
-  are about. A process note is due once its author has recorded (or been recorded as having)
-  a supervision session, held after the note's session date, at which the note's case was
-  discussed (``SupervisionSession.cases``). For a couple's or group's process note it is
-  enough that any member's case was discussed. Due process notes are destroyed at the next
-  retention run, without anyone's approval, unless a legal hold stands on the client (for a
-  joint note: on any member).
+  are about. A process note is due once a supervision session has been recorded, held after
+  the note's session date and not before the note was written, at which the note's case was
+  discussed (``SupervisionSession.cases``; after a reallocation, by the new counsellor). For
+  a couple's or group's process note it is enough that any member's case was discussed. Due
+  process notes are destroyed at the next retention run, without anyone's approval, unless a
+  legal hold stands on the client (or on any member of their couples or groups).
 - **Closed cases** are due ``RETENTION_YEARS`` after counselling ended (``Client.ended_on``);
   for a client seen when under 18 (``Client.is_minor``), at their
   ``RETENTION_MINOR_UNTIL_AGE``-th birthday if that is later. A minor whose date of birth is

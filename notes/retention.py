@@ -12,6 +12,7 @@ import uuid
 from collections import defaultdict
 
 from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.functions import TruncDate
 
 from clients.models import Client, JointCase
 from clients.retention import ProcessNotesDue, destroy_rows
@@ -20,11 +21,15 @@ from notes.models import NoteEntry, SessionNote, SupervisionPoint, SupervisionSe
 
 def _sessions_after(today: datetime.date) -> tuple[object, object]:
     """Supervision sessions that make a process note due: held after the note's session
-    date (and not after ``today``), by the note's author as supervisee, discussing its case.
-    For a joint case's note, discussing any member's case is enough."""
+    date, on or after the day the note was written (a note written after a supervision has
+    not been to it yet), and not after ``today``, discussing its case. For a joint case's
+    note, discussing any member's case is enough.
+
+    Whoever the supervisee was: only the case's counsellor can take it to supervision, so
+    after a reallocation it is the new counsellor's supervision that follows."""
     base = SupervisionSession.objects.filter(
-        counsellor=OuterRef("author"),
         held_on__gt=OuterRef("session_date"),
+        held_on__gte=OuterRef("written_on"),
         held_on__lte=today,
     ).order_by("held_on", "recorded_at")
     individual = base.filter(cases=OuterRef("client"))
@@ -36,14 +41,16 @@ def due_process_notes(today: datetime.date) -> list[ProcessNotesDue]:
     """Process notes due for destruction on ``today``, grouped by case and by the (first)
     supervision session that made them due.
 
-    A process note (``kind=process``) is due when a supervision session of its author, held
-    after the note's session date, discussed its case (``SupervisionSession.cases``). A note
-    of a couple or group is due when the case of any member was discussed. A note dated on or
-    after the supervision stays until the next one. Legal holds are applied by the caller.
+    A process note (``kind=process``) is due when a supervision session held after the
+    note's session date, and not before the note was written, discussed its case
+    (``SupervisionSession.cases``). A note of a couple or group is due when the case of any
+    member was discussed. A note dated on or after the supervision, or written after it,
+    stays until the next one. Legal holds are applied by the caller.
     """
     individual, joint = _sessions_after(today)
     notes = (
         SessionNote.objects.filter(kind=SessionNote.Kind.PROCESS)
+        .annotate(written_on=TruncDate("created_at"))
         .annotate(
             individual_session=Subquery(individual.values("pk")[:1]),
             joint_session=Subquery(joint.values("pk")[:1]),

@@ -143,7 +143,8 @@ def test_a_hold_keeps_process_notes_after_supervision(
     counsellor: User, client_record: Client, manager: User
 ) -> None:
     session_day = timezone.localdate() - datetime.timedelta(days=10)
-    write_note(counsellor, client=client_record, kind="process", session_date=session_day)
+    with on(session_day):
+        write_note(counsellor, client=client_record, kind="process", session_date=session_day)
     note_services.record_supervision(
         by=counsellor,
         counsellor=counsellor,

@@ -14,10 +14,10 @@ from disclosures.models import DisclosureRequest, ReleaseItem
 from notes import services
 from notes.models import NoteEntry, SessionNote
 from notes.services import EntryInput
-from practice.accounts.models import User
+from practice.accounts.models import Role, User
 from practice.audit.models import AuditEvent
 from tests.clients.retention_helpers import audit_head, on, run, table_counts
-from tests.conftest import make_client
+from tests.conftest import make_client, make_user
 from tests.notes.conftest import write_note
 
 START = datetime.date(2024, 1, 2)
@@ -87,6 +87,37 @@ def test_a_case_not_discussed_keeps_its_process_notes(counsellor: User) -> None:
     with on(SUPERVISION):
         run()
     assert list(SessionNote.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_a_note_written_after_the_supervision_waits_for_the_next_one(counsellor: User) -> None:
+    with on(START):
+        client = make_client(counsellor)
+    supervise(counsellor, client)
+    with on(datetime.date(2024, 1, 12)):  # about the 5 January session, written afterwards
+        late = write_note(
+            counsellor, client=client, kind="process", texts=["Late"], session_date=SESSION
+        )
+        run()
+    assert SessionNote.objects.filter(pk=late.pk).exists()
+    supervise(counsellor, client, held_on=datetime.date(2024, 1, 17))
+    with on(datetime.date(2024, 1, 17)):
+        run()
+    assert not SessionNote.objects.filter(pk=late.pk).exists()
+
+
+def test_after_a_reallocation_the_new_counsellors_supervision_takes_the_old_notes(
+    counsellor: User, supervisor: User, manager: User
+) -> None:
+    colleague = make_user("cole", Role.COUNSELLOR, supervisor=supervisor)
+    with on(START):
+        client = make_client(counsellor)
+    note = process_note(counsellor, client, SESSION, "Before the move")
+    with on(datetime.date(2024, 1, 8)):
+        client = client_services.allocate(client, to=colleague, by=manager)
+    supervise(colleague, client)
+    with on(datetime.date(2024, 1, 11)):
+        assert f"Destroyed: process notes of {client.reference}" in run()
+    assert not SessionNote.objects.filter(pk=note.pk).exists()
 
 
 def test_a_couples_process_note_goes_when_either_partners_case_is_discussed(
