@@ -713,6 +713,13 @@ def emergency_release(
         _decide(
             req, GateDecision.Gate.CONSENT, GateDecision.Outcome.RAISES_RISK, by=by, reason=reason
         )
+        # No time to seek consent because of the risk: telling the client now would carry
+        # the same risk. The reviewers can still decide to tell them afterwards.
+        req.notify_client = False
+        req.no_notify_reason = (
+            "Released on the emergency route without seeking consent, because of the risk."
+        )
+        req.save(update_fields=["notify_client", "no_notify_reason", "updated_at"])
     _move(req, Action.EMERGENCY_RELEASE)
     req.is_emergency = True
     return _release_now(req, by=by, request=request, emergency=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from clients import services as client_services
 from consent import services as consent_services
 from disclosures import services
 from tests.disclosures.conftest import disclosure_consent, upload
@@ -62,3 +63,53 @@ def test_an_emergency_release_is_flagged_for_supervisor_and_manager(
     services.review_emergency(req, by=manager, reason="Agreed")
     page = as_user(manager).get("/manager/").content.decode()
     assert "Emergency releases to review" not in page
+
+
+def _emergency(counsellor, client_record, entries):
+    req = services.raise_request(
+        by=counsellor,
+        client=client_record,
+        category_code="child_safeguarding",
+        requester_kind="practice",
+        requester="Practice",
+        recipient="Children's social care",
+        purpose="A child at immediate risk",
+        asked_for="Risk information",
+        received_on=timezone.localdate(),
+    )
+    services.choose_content(req, by=counsellor, entry_ids=[entries[0].pk])
+    return req
+
+
+def test_an_emergency_release_without_a_consent_step_is_not_told_to_the_client(
+    counsellor, client_record, entries, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    from disclosures.models import RegisterEntry
+
+    client_services.update_identity(  # someone to e-mail, were they to be told
+        client_record.identity, by=counsellor, changes={"email": "client@example.org"}
+    )
+    req = _emergency(counsellor, client_record, entries)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.emergency_release(req, by=counsellor, reason="Risk tonight")
+    req.refresh_from_db()
+    assert not req.notify_client and req.no_notify_reason
+    assert mailoutbox == []
+    assert not RegisterEntry.objects.visible_to_client().filter(request=req).exists()
+
+
+def test_an_emergency_release_after_consent_is_told_to_the_client(
+    counsellor, client_record, entries
+) -> None:
+    from disclosures.models import RegisterEntry
+
+    req = _emergency(counsellor, client_record, entries)
+    consent = disclosure_consent(counsellor, client_record, recipient=req.recipient)
+    services.record_consultation(
+        req, by=counsellor, gate="supervisor_consulted", reason="Agreed to share"
+    )
+    services.clear_consent(req, by=counsellor, outcome="consented", consent=consent)
+    services.emergency_release(req, by=counsellor, reason="Risk tonight")
+    req.refresh_from_db()
+    assert req.notify_client
+    assert RegisterEntry.objects.visible_to_client().filter(request=req).exists()
