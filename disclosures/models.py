@@ -27,7 +27,7 @@ from clients.models import CLINICAL, OPERATIONAL, Client, unused_reference
 from consent.models import ConsentEvent
 from disclosures.categories import CATEGORY_CHOICES, SEALED_CODES, Category, category
 from disclosures.deadlines import due_date
-from notes.models import NoteEntry
+from notes.models import NoteEntry, SupervisionPoint
 from practice.crypto.fields import (
     EncryptedBinaryField,
     EncryptedCharField,
@@ -627,20 +627,37 @@ class SubjectAccessPause(models.Model):
 
 
 class Withholding(models.Model):
-    """A note entry kept out of a subject access bundle under the serious-harm exemption
-    (DPA 2018 Sch. 3 Part 2 para. 5): it would be likely to cause serious harm to the
-    physical or mental health of the client or another person, in the opinion of an
-    appropriate health professional given no more than six months before."""
+    """A note entry or supervision point kept out of a subject access bundle under an
+    exemption, with its basis:
+
+    - serious harm (DPA 2018 Sch. 3 Part 2 para. 5): it would be likely to cause serious harm
+      to the physical or mental health of the client or another person, in the opinion of an
+      appropriate health professional given no more than six months before;
+    - crime (DPA 2018 Sch. 2 para. 2): telling the client would be likely to prejudice the
+      prevention or detection of crime, such as revealing a report they must not be told of
+      (tipping off)."""
+
+    class Exemption(models.TextChoices):
+        SERIOUS_HARM = "serious_harm", _("Serious harm")
+        CRIME = "crime", _("Prevention or detection of crime")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     request = models.ForeignKey(
         DisclosureRequest, on_delete=models.CASCADE, related_name="withholdings"
     )
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
-    entry = models.ForeignKey(NoteEntry, on_delete=models.CASCADE, related_name="+")
-    basis = EncryptedTextField(_("why disclosing it would cause serious harm"), max_length=2000)
-    opinion_by = EncryptedCharField(_("health professional consulted"), max_length=200)
-    opinion_on = models.DateField(_("date of their opinion"))
+    entry = models.ForeignKey(
+        NoteEntry, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    point = models.ForeignKey(
+        SupervisionPoint, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    exemption = models.CharField(
+        _("exemption"), max_length=20, choices=Exemption, default=Exemption.SERIOUS_HARM
+    )
+    basis = EncryptedTextField(_("why it is withheld"), max_length=2000)
+    opinion_by = EncryptedCharField(_("health professional consulted"), max_length=200, blank=True)
+    opinion_on = models.DateField(_("date of their opinion"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -654,6 +671,8 @@ class Withholding(models.Model):
         "request": OPERATIONAL,
         "client": OPERATIONAL,
         "entry": OPERATIONAL,
+        "point": OPERATIONAL,
+        "exemption": OPERATIONAL,
         "basis": CLINICAL,
         "opinion_by": CLINICAL,
         "opinion_on": OPERATIONAL,
@@ -663,8 +682,39 @@ class Withholding(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["request", "entry"], name="withholding_once")
+            models.UniqueConstraint(fields=["request", "entry"], name="withholding_once"),
+            models.UniqueConstraint(fields=["request", "point"], name="withholding_point_once"),
+            models.CheckConstraint(
+                name="withholding_of_one_thing",
+                condition=Q(entry__isnull=False, point__isnull=True)
+                | Q(entry__isnull=True, point__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="withholding_serious_harm_has_an_opinion",
+                condition=~Q(exemption="serious_harm") | Q(opinion_on__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"withholding of {self.entry_id} in {self.request_id}"
+        return f"withholding of {self.entry_id or self.point_id} in {self.request_id}"
+
+
+class BundlePoint(models.Model):
+    """A supervision point the counsellor put in a subject access bundle (each of the
+    client's points is either here or withheld with its reason)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(
+        DisclosureRequest, on_delete=models.CASCADE, related_name="bundle_points"
+    )
+    point = models.ForeignKey(SupervisionPoint, on_delete=models.CASCADE, related_name="+")
+
+    SENSITIVITY = {"id": OPERATIONAL, "request": OPERATIONAL, "point": OPERATIONAL}
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "point"], name="bundle_point_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"supervision point {self.point_id} in {self.request_id}"

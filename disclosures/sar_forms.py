@@ -15,9 +15,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from disclosures.models import SubjectAccessPause, SubjectAccessRequest
-from disclosures.subject_access import SeriousHarm, opinion_too_old
-from notes.models import NoteEntry
+from disclosures.models import SubjectAccessPause, SubjectAccessRequest, Withholding
+from disclosures.subject_access import Withheld, opinion_too_old
+from notes.models import NoteEntry, SupervisionPoint
 from practice.forms import DateInput
 
 MAX_DETAILS = 4000
@@ -156,24 +156,38 @@ class ReleaseForm(forms.Form):
     )
 
 
-# -- choosing the bundle's content, entry by entry ---------------------------------------
+# -- choosing the bundle's content, item by item -------------------------------------------------
 
-INCLUDE, WITHHOLD, LEAVE_OUT = "include", "withhold", "leave_out"
+INCLUDE, WITHHOLD, WITHHOLD_CRIME, LEAVE_OUT = "include", "withhold", "withhold_crime", "leave_out"
+EXEMPTIONS = {
+    WITHHOLD: Withholding.Exemption.SERIOUS_HARM,
+    WITHHOLD_CRIME: Withholding.Exemption.CRIME,
+}
 
 
 class BundleContentForm(forms.Form):
-    """One decision per note entry about this client. The fields exist only for the entries
-    passed in (the client's own), so an id posted for anything else is never read.
+    """One decision per note entry and per supervision point about this client. The fields
+    exist only for the items passed in (the client's own), so an id posted for anything else
+    is never read.
 
-    - an entry that is not third-party information: ``include`` (the default) or
-      ``withhold`` under the serious-harm exemption, with the basis, the health professional
-      and the date of their opinion (no more than six months ago);
+    - an entry that is not third-party information, and a supervision point: ``include``
+      (the default), ``withhold`` under the serious-harm exemption, with the basis, the
+      health professional and the date of their opinion (no more than six months ago), or
+      ``withhold_crime`` when telling the client would prejudice the prevention or detection
+      of crime (tipping off), with the basis;
     - third-party information: ``leave_out`` (the default) or ``include`` with the reason.
     """
 
-    def __init__(self, *args: Any, entries: list[NoteEntry], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        entries: list[NoteEntry],
+        points: list[SupervisionPoint] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.entries = entries
+        self.points = points or []
         for entry in entries:
             key = entry.pk
             if entry.is_third_party:
@@ -194,38 +208,55 @@ class BundleContentForm(forms.Form):
                     help_text=_("Needed only if you include it."),
                 )
             else:
-                self.fields[f"decision-{key}"] = forms.ChoiceField(
-                    label=_("This entry"),
-                    choices=[
-                        (INCLUDE, _("Include it")),
-                        (WITHHOLD, _("Withhold it under the serious-harm exemption")),
-                    ],
-                    widget=forms.RadioSelect,
-                    initial=INCLUDE,
-                )
-                self.fields[f"basis-{key}"] = _text(
-                    _("Why disclosing it would be likely to cause serious harm"),
-                    MAX_REASON,
-                    rows=2,
-                    required=False,
-                    help_text=_("Needed, with the two below, only if you withhold it."),
-                )
-                self.fields[f"opinion_by-{key}"] = _text(
-                    _("Appropriate health professional consulted"), MAX_OPINION_BY, required=False
-                )
-                self.fields[f"opinion_on-{key}"] = forms.DateField(
-                    label=_("Date of their opinion"),
-                    widget=DateInput(),
-                    required=False,
-                    help_text=_("No more than six months before the bundle is released."),
-                )
-            decision = self.fields[f"decision-{key}"]
-            decision.error_messages["required"] = _("Choose what happens to this entry.")
-            decision.error_messages["invalid_choice"] = _("Choose what happens to this entry.")
+                self._add_withholding_fields(key, _("This entry"))
+        for point in self.points:
+            self._add_withholding_fields(point.pk, _("This supervision point"))
+
+    def _add_withholding_fields(self, key: Any, label: Any) -> None:
+        decision = self.fields[f"decision-{key}"] = forms.ChoiceField(
+            label=label,
+            choices=[
+                (INCLUDE, _("Include it")),
+                (WITHHOLD, _("Withhold it under the serious-harm exemption")),
+                (
+                    WITHHOLD_CRIME,
+                    _(
+                        "Withhold it: telling the client would prejudice the prevention or "
+                        "detection of crime (tipping off)"
+                    ),
+                ),
+            ],
+            widget=forms.RadioSelect,
+            initial=INCLUDE,
+        )
+        decision.error_messages["required"] = _("Choose what happens to this item.")
+        decision.error_messages["invalid_choice"] = _("Choose what happens to this item.")
+        self.fields[f"basis-{key}"] = _text(
+            _("Why it is withheld"),
+            MAX_REASON,
+            rows=2,
+            required=False,
+            help_text=_(
+                "Needed only if you withhold it: the serious harm it would be likely to cause, "
+                "or how telling the client would prejudice the prevention or detection of crime."
+            ),
+        )
+        self.fields[f"opinion_by-{key}"] = _text(
+            _("Appropriate health professional consulted"),
+            MAX_OPINION_BY,
+            required=False,
+            help_text=_("For the serious-harm exemption only."),
+        )
+        self.fields[f"opinion_on-{key}"] = forms.DateField(
+            label=_("Date of their opinion"),
+            widget=DateInput(),
+            required=False,
+            help_text=_("No more than six months before the bundle is released."),
+        )
 
     @staticmethod
-    def names(entry: NoteEntry) -> dict[str, str]:
-        key = entry.pk
+    def names(item: NoteEntry | SupervisionPoint) -> dict[str, str]:
+        key = item.pk
         return {
             "decision": f"decision-{key}",
             "reason": f"reason-{key}",
@@ -236,39 +267,45 @@ class BundleContentForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        today = timezone.localdate()
         for entry in self.entries:
             name = self.names(entry)
-            decision = data.get(name["decision"])
             if entry.is_third_party:
-                if decision == INCLUDE and not (data.get(name["reason"]) or "").strip():
+                if data.get(name["decision"]) == INCLUDE and not (
+                    (data.get(name["reason"]) or "").strip()
+                ):
                     self._error(
                         name["reason"],
                         _("Third-party information is left out unless you record why."),
                     )
-                continue
-            if decision != WITHHOLD:
-                continue
-            if not (data.get(name["basis"]) or "").strip():
-                self._error(name["basis"], _("Record why it would cause serious harm."))
-            if not (data.get(name["opinion_by"]) or "").strip():
-                self._error(
-                    name["opinion_by"],
-                    _("Name the health professional whose opinion this rests on."),
-                )
-            opinion_on = data.get(name["opinion_on"])
-            if opinion_on is None:
-                self._error(name["opinion_on"], _("Give the date of their opinion."))
-            elif opinion_on > today:
-                self._error(
-                    name["opinion_on"], _("The date of the opinion cannot be in the future.")
-                )
-            elif opinion_too_old(opinion_on, today):
-                self._error(
-                    name["opinion_on"],
-                    _("The health professional's opinion must be no more than six months old."),
-                )
+            else:
+                self._check_withholding(data, name)
+        for point in self.points:
+            self._check_withholding(data, self.names(point))
         return data
+
+    def _check_withholding(self, data: dict[str, Any], name: dict[str, str]) -> None:
+        decision = data.get(name["decision"])
+        if decision not in EXEMPTIONS:
+            return
+        if not (data.get(name["basis"]) or "").strip():
+            self._error(name["basis"], _("Record why it is withheld."))
+        if decision != WITHHOLD:
+            return
+        if not (data.get(name["opinion_by"]) or "").strip():
+            self._error(
+                name["opinion_by"], _("Name the health professional whose opinion this rests on.")
+            )
+        today = timezone.localdate()
+        opinion_on = data.get(name["opinion_on"])
+        if opinion_on is None:
+            self._error(name["opinion_on"], _("Give the date of their opinion."))
+        elif opinion_on > today:
+            self._error(name["opinion_on"], _("The date of the opinion cannot be in the future."))
+        elif opinion_too_old(opinion_on, today):
+            self._error(
+                name["opinion_on"],
+                _("The health professional's opinion must be no more than six months old."),
+            )
 
     def _error(self, name: str, message: Any) -> None:
         if name not in self.errors:
@@ -276,8 +313,21 @@ class BundleContentForm(forms.Form):
 
     # -- what the service is given ---------------------------------------------------------------
 
-    def _decision(self, entry: NoteEntry) -> str:
-        return str(self.cleaned_data.get(self.names(entry)["decision"]) or "")
+    def _decision(self, item: NoteEntry | SupervisionPoint) -> str:
+        return str(self.cleaned_data.get(self.names(item)["decision"]) or "")
+
+    def _withheld(self, item: NoteEntry | SupervisionPoint) -> Withheld:
+        name = self.names(item)
+        decision = self._decision(item)
+        serious_harm = decision == WITHHOLD
+        return Withheld(
+            basis=(self.cleaned_data.get(name["basis"]) or "").strip(),
+            opinion_by=(self.cleaned_data.get(name["opinion_by"]) or "").strip()
+            if serious_harm
+            else "",
+            opinion_on=self.cleaned_data.get(name["opinion_on"]) if serious_harm else None,
+            exemption=EXEMPTIONS[decision],
+        )
 
     def include(self) -> list[uuid.UUID]:
         return [entry.pk for entry in self.entries if self._decision(entry) == INCLUDE]
@@ -289,18 +339,22 @@ class BundleContentForm(forms.Form):
             if entry.is_third_party and self._decision(entry) == INCLUDE
         }
 
-    def withhold(self) -> dict[str, SeriousHarm]:
-        withheld = {}
-        for entry in self.entries:
-            if entry.is_third_party or self._decision(entry) != WITHHOLD:
-                continue
-            name = self.names(entry)
-            withheld[str(entry.pk)] = SeriousHarm(
-                basis=(self.cleaned_data.get(name["basis"]) or "").strip(),
-                opinion_by=(self.cleaned_data.get(name["opinion_by"]) or "").strip(),
-                opinion_on=self.cleaned_data[name["opinion_on"]],
-            )
-        return withheld
+    def withhold(self) -> dict[str, Withheld]:
+        return {
+            str(entry.pk): self._withheld(entry)
+            for entry in self.entries
+            if not entry.is_third_party and self._decision(entry) in EXEMPTIONS
+        }
+
+    def include_points(self) -> list[uuid.UUID]:
+        return [point.pk for point in self.points if self._decision(point) == INCLUDE]
+
+    def withhold_points(self) -> dict[str, Withheld]:
+        return {
+            str(point.pk): self._withheld(point)
+            for point in self.points
+            if self._decision(point) in EXEMPTIONS
+        }
 
 
 class FindClientForm(forms.Form):

@@ -39,11 +39,14 @@ from disclosures.models import (
     Status,
     SubjectAccessPause,
     SubjectAccessRequest,
+    Withholding,
 )
 from disclosures.sar_forms import (
+    EXEMPTIONS,
     INCLUDE,
     LEAVE_OUT,
     WITHHOLD,
+    WITHHOLD_CRIME,
     BundleContentForm,
     CloseForm,
     ExtendForm,
@@ -55,7 +58,7 @@ from disclosures.sar_forms import (
 )
 from disclosures.services import DisclosureError, ReleaseBlocked
 from notes.forms import ErrorSummary
-from notes.models import NoteEntry, SessionNote
+from notes.models import NoteEntry, SessionNote, SupervisionPoint
 from practice.accounts.decorators import role_required
 from practice.accounts.models import Role, User
 
@@ -482,24 +485,40 @@ class EntryDecision:
 
 
 @dataclass(frozen=True)
+class PointDecision:
+    point: SupervisionPoint
+    decision: forms.BoundField
+    basis: forms.BoundField
+    opinion_by: forms.BoundField
+    opinion_on: forms.BoundField
+
+
+@dataclass(frozen=True)
 class NoteDecisions:
     note: SessionNote
     entries: list[EntryDecision]
 
 
-def _initial(bundle: DisclosureRequest, entries: list[NoteEntry]) -> dict[str, Any]:
+def _initial_withheld(initial: dict[str, Any], name: dict[str, str], held: Withholding) -> None:
+    decisions = {exemption: decision for decision, exemption in EXEMPTIONS.items()}
+    initial[name["decision"]] = decisions[held.exemption]
+    initial[name["basis"]] = held.basis
+    initial[name["opinion_by"]] = held.opinion_by
+    initial[name["opinion_on"]] = held.opinion_on
+
+
+def _initial(
+    bundle: DisclosureRequest, entries: list[NoteEntry], points: list[SupervisionPoint]
+) -> dict[str, Any]:
     """What is saved now, or the proposal: everything in, third-party information out."""
     items = {item.entry_id: item for item in bundle.items.all()}
-    withheld = {w.entry_id: w for w in bundle.withholdings.all()}
+    withholdings = list(bundle.withholdings.all())
+    withheld = {w.entry_id: w for w in withholdings if w.entry_id}
     initial: dict[str, Any] = {}
     for entry in entries:
         name = BundleContentForm.names(entry)
-        if entry.pk in withheld:
-            held = withheld[entry.pk]
-            initial[name["decision"]] = WITHHOLD if not entry.is_third_party else LEAVE_OUT
-            initial[name["basis"]] = held.basis
-            initial[name["opinion_by"]] = held.opinion_by
-            initial[name["opinion_on"]] = held.opinion_on
+        if entry.pk in withheld and not entry.is_third_party:
+            _initial_withheld(initial, name, withheld[entry.pk])
         elif entry.pk in items:
             initial[name["decision"]] = INCLUDE
             if entry.is_third_party:
@@ -507,7 +526,30 @@ def _initial(bundle: DisclosureRequest, entries: list[NoteEntry]) -> dict[str, A
         else:
             # Not chosen yet (or written since the bundle was prepared): the proposal.
             initial[name["decision"]] = LEAVE_OUT if entry.is_third_party else INCLUDE
+    points_withheld = {w.point_id: w for w in withholdings if w.point_id}
+    for point in points:
+        name = BundleContentForm.names(point)
+        if point.pk in points_withheld:
+            _initial_withheld(initial, name, points_withheld[point.pk])
+        else:  # in the bundle, or shared since it was prepared: the proposal is to include it
+            initial[name["decision"]] = INCLUDE
     return initial
+
+
+def _point_rows(form: BundleContentForm) -> list[PointDecision]:
+    rows = []
+    for point in form.points:
+        name = form.names(point)
+        rows.append(
+            PointDecision(
+                point=point,
+                decision=form[name["decision"]],
+                basis=form[name["basis"]],
+                opinion_by=form[name["opinion_by"]],
+                opinion_on=form[name["opinion_on"]],
+            )
+        )
+    return rows
 
 
 def _groups(form: BundleContentForm, entries: list[NoteEntry]) -> list[NoteDecisions]:
@@ -548,10 +590,12 @@ def sar_content(request: HttpRequest, sar_id: uuid.UUID) -> HttpResponse:
         messages.info(request, _("The bundle cannot change once it has been approved."))
         return redirect(_detail_url(sar))
     entries = subject_access.candidate_entries(sar.client)
+    points = subject_access.candidate_points(sar.client)
     form = BundleContentForm(
         request.POST if request.method == "POST" else None,
         entries=entries,
-        initial=_initial(bundle, entries),
+        points=points,
+        initial=_initial(bundle, entries, points),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -561,6 +605,8 @@ def sar_content(request: HttpRequest, sar_id: uuid.UUID) -> HttpResponse:
                 include=form.include(),
                 third_party_reasons=form.third_party_reasons(),
                 withhold=form.withhold(),
+                include_points=form.include_points(),
+                withhold_points=form.withhold_points(),
                 request=request,
             )
         except DisclosureError as error:
@@ -582,8 +628,9 @@ def sar_content(request: HttpRequest, sar_id: uuid.UUID) -> HttpResponse:
             "bundle": bundle,
             "form": form,
             "groups": _groups(form, entries),
+            "points": _point_rows(form),
             "include": INCLUDE,
-            "withhold": WITHHOLD,
+            "withholding": [WITHHOLD, WITHHOLD_CRIME],
         },
     )
 

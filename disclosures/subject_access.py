@@ -35,6 +35,7 @@ from disclosures import services
 from disclosures.categories import Requester
 from disclosures.deadlines import MAX_EXTENSION_MONTHS, add_months, due_date
 from disclosures.models import (
+    BundlePoint,
     DisclosureRequest,
     GateDecision,
     RegisterEntry,
@@ -44,7 +45,7 @@ from disclosures.models import (
     SubjectAccessRequest,
     Withholding,
 )
-from notes.models import NoteEntry
+from notes.models import NoteEntry, SupervisionPoint
 from practice.accounts.models import Role, User
 from practice.audit.services import record
 
@@ -393,12 +394,18 @@ def candidate_entries(client: Client) -> list[NoteEntry]:
     )
 
 
+def candidate_points(client: Client) -> list[SupervisionPoint]:
+    """Every point the client's counsellor took to supervision about them."""
+    return list(SupervisionPoint.objects.filter(client=client).order_by("shared_at"))
+
+
 @transaction.atomic
 def prepare_bundle(
     sar: SubjectAccessRequest, *, by: User, request: HttpRequest | None = None
 ) -> DisclosureRequest:
-    """Open the bundle as a subject-access disclosure and propose its content: every entry,
-    except third-party entries, which stay out until a reason to include them is recorded."""
+    """Open the bundle as a subject-access disclosure and propose its content: every entry
+    and supervision point, except third-party entries, which stay out until a reason to
+    include them is recorded."""
     sar = _lock(sar)
     client = sar.client
     if not can(by, client, Purpose.NOTES_WRITE):
@@ -434,6 +441,9 @@ def prepare_bundle(
         for entry in candidate_entries(client)
         if not entry.is_third_party
     )
+    BundlePoint.objects.bulk_create(
+        BundlePoint(request=bundle, point=point) for point in candidate_points(client)
+    )
     sar.bundle = bundle
     sar.save(update_fields=["bundle"])
     _audit("subject_access.bundle_prepared", sar, by=by, request=request)
@@ -441,10 +451,48 @@ def prepare_bundle(
 
 
 @dataclass(frozen=True)
-class SeriousHarm:
+class Withheld:
+    """Why an entry or supervision point is kept out of the bundle (``Withholding``)."""
+
     basis: str
-    opinion_by: str
-    opinion_on: datetime.date
+    opinion_by: str = ""
+    opinion_on: datetime.date | None = None
+    exemption: str = Withholding.Exemption.SERIOUS_HARM
+
+
+def _check_withheld(withheld: Iterable[Withheld]) -> None:
+    for held in withheld:
+        if held.exemption not in Withholding.Exemption.values:
+            raise AccessRequestError("Choose the exemption the item is withheld under.")
+        if not held.basis.strip():
+            raise AccessRequestError("Each withheld item needs the basis for its exemption.")
+        if held.exemption != Withholding.Exemption.SERIOUS_HARM:
+            continue
+        if not held.opinion_by.strip() or held.opinion_on is None:
+            raise AccessRequestError(
+                "Each item withheld under the serious-harm exemption needs the basis and the "
+                "health professional whose opinion it rests on, with its date."
+            )
+        if held.opinion_on > timezone.localdate():
+            raise AccessRequestError("The date of the opinion cannot be in the future.")
+        if opinion_too_old(held.opinion_on):
+            raise AccessRequestError(
+                "The health professional's opinion must be no more than six months old."
+            )
+
+
+def _withholding(bundle: DisclosureRequest, held: Withheld, *, by: User, **item: Any) -> None:
+    serious_harm = held.exemption == Withholding.Exemption.SERIOUS_HARM
+    Withholding.objects.create(
+        request=bundle,
+        client=bundle.client,
+        exemption=held.exemption,
+        basis=held.basis.strip(),
+        opinion_by=held.opinion_by.strip() if serious_harm else "",
+        opinion_on=held.opinion_on if serious_harm else None,
+        recorded_by=by,
+        **item,
+    )
 
 
 def opinion_too_old(opinion_on: datetime.date, today: datetime.date | None = None) -> bool:
@@ -459,13 +507,17 @@ def choose_bundle_content(
     by: User,
     include: Iterable[Any],
     third_party_reasons: Mapping[str, str] | None = None,
-    withhold: Mapping[str, SeriousHarm] | None = None,
+    withhold: Mapping[str, Withheld] | None = None,
+    include_points: Iterable[Any] | None = None,
+    withhold_points: Mapping[str, Withheld] | None = None,
     request: HttpRequest | None = None,
 ) -> DisclosureRequest:
-    """Say, entry by entry, what is in and what is out. Every entry that is not third-party
-    information is in, unless it is withheld under the serious-harm exemption with a basis
-    and an opinion no more than six months old. Third-party entries are out unless a reason
-    to include them is recorded."""
+    """Say, item by item, what is in and what is out. Every entry that is not third-party
+    information, and every supervision point, is in unless it is withheld under an
+    exemption with its basis: serious harm (with a health professional's opinion no more
+    than six months old) or the prevention or detection of crime (tipping off). Third-party
+    entries are out unless a reason to include them is recorded. Supervision points are left
+    as they were when ``include_points`` is None."""
     bundle = services._lock(bundle)
     if bundle.category_code != CATEGORY:
         raise AccessRequestError("This is not a subject access bundle.")
@@ -481,18 +533,20 @@ def choose_bundle_content(
         raise AccessRequestError("Only entries about this client can be in the bundle.")
     if set(included) & set(withheld):
         raise AccessRequestError("An entry cannot be both included and withheld.")
-    for harm in withheld.values():
-        if not harm.basis.strip() or not harm.opinion_by.strip():
+    _check_withheld(withheld.values())
+    choosing_points = include_points is not None
+    points = {str(point.pk): point for point in candidate_points(bundle.client)}
+    points_in = list(dict.fromkeys(str(point_id) for point_id in include_points or ()))
+    points_out = {str(k): v for k, v in (withhold_points or {}).items()}
+    if choosing_points:
+        if any(point_id not in points for point_id in [*points_in, *points_out]):
+            raise AccessRequestError("Only this client's supervision points can be chosen.")
+        if set(points_in) & set(points_out) or set(points) - set(points_in) - set(points_out):
             raise AccessRequestError(
-                "Each withheld entry needs the basis for the serious-harm exemption and the "
-                "health professional whose opinion it rests on."
+                "Every supervision point goes in, unless it is withheld under an exemption "
+                "with its basis recorded."
             )
-        if harm.opinion_on > timezone.localdate():
-            raise AccessRequestError("The date of the opinion cannot be in the future.")
-        if opinion_too_old(harm.opinion_on):
-            raise AccessRequestError(
-                "The health professional's opinion must be no more than six months old."
-            )
+        _check_withheld(points_out.values())
     for entry_id, entry in entries.items():
         if entry.is_third_party:
             if entry_id in included and not reasons.get(entry_id):
@@ -503,10 +557,10 @@ def choose_bundle_content(
         elif entry_id not in included and entry_id not in withheld:
             raise AccessRequestError(
                 "Everything that is not third-party information goes in, unless it is "
-                "withheld under the serious-harm exemption with its basis recorded."
+                "withheld under an exemption with its basis recorded."
             )
     bundle.items.all().delete()
-    bundle.withholdings.all().delete()
+    bundle.withholdings.filter(entry__isnull=False).delete()
     ReleaseItem.objects.bulk_create(
         ReleaseItem(
             request=bundle,
@@ -518,16 +572,16 @@ def choose_bundle_content(
         )
         for entry_id in included
     )
-    for entry_id, harm in withheld.items():
-        Withholding.objects.create(
-            request=bundle,
-            client=bundle.client,
-            entry=entries[entry_id],
-            basis=harm.basis.strip(),
-            opinion_by=harm.opinion_by.strip(),
-            opinion_on=harm.opinion_on,
-            recorded_by=by,
+    for entry_id, held in withheld.items():
+        _withholding(bundle, held, by=by, entry=entries[entry_id])
+    if choosing_points:
+        bundle.bundle_points.all().delete()
+        bundle.withholdings.filter(point__isnull=False).delete()
+        BundlePoint.objects.bulk_create(
+            BundlePoint(request=bundle, point=points[point_id]) for point_id in points_in
         )
+        for point_id, held in points_out.items():
+            _withholding(bundle, held, by=by, point=points[point_id])
     services._audit(
         "disclosure.content_chosen",
         bundle,
@@ -535,6 +589,10 @@ def choose_bundle_content(
         request=request,
         items=len(included),
         withheld=len(withheld),
+        points=len(points_in) if choosing_points else bundle.bundle_points.count(),
+        points_withheld=len(points_out)
+        if choosing_points
+        else bundle.withholdings.filter(point__isnull=False).count(),
     )
     return bundle
 
@@ -552,8 +610,15 @@ def bundle_problems(bundle: DisclosureRequest) -> list[str]:
                 "been written since the bundle was prepared): review the content again."
             )
             break
+    chosen_points = set(bundle.bundle_points.values_list("point_id", flat=True))
+    chosen_points |= {w.point_id for w in withheld}
+    if any(point.pk not in chosen_points for point in candidate_points(bundle.client)):
+        problems.append(
+            "A supervision point is neither in the bundle nor withheld with a reason (it may "
+            "have been shared since the bundle was prepared): review the content again."
+        )
     for withholding in withheld:
-        if opinion_too_old(withholding.opinion_on):
+        if withholding.opinion_on is not None and opinion_too_old(withholding.opinion_on):
             problems.append(
                 "A withheld entry relies on a health professional's opinion more than six "
                 "months old: get a current opinion, or include the entry."
@@ -568,6 +633,7 @@ class BundleOverview:
     included: list[ReleaseItem]
     third_party_left_out: list[NoteEntry]
     withheld: list[Withholding]
+    points_included: int
     register_entries: int
     sealed_left_out: int
 
@@ -575,7 +641,7 @@ class BundleOverview:
 def overview(bundle: DisclosureRequest) -> BundleOverview:
     items = list(bundle.items.select_related("entry__note"))
     included_ids = {item.entry_id for item in items}
-    withheld = list(bundle.withholdings.select_related("entry__note"))
+    withheld = list(bundle.withholdings.select_related("entry__note", "point"))
     withheld_ids = {w.entry_id for w in withheld}
     left_out = [
         entry
@@ -587,6 +653,7 @@ def overview(bundle: DisclosureRequest) -> BundleOverview:
         included=sorted(items, key=lambda i: (i.entry.note.session_date, i.entry.position)),
         third_party_left_out=left_out,
         withheld=withheld,
+        points_included=bundle.bundle_points.count(),
         register_entries=register.visible_to_client().count(),
         sealed_left_out=register.filter(sealed=True).count(),
     )
@@ -664,7 +731,7 @@ def build_bundle(bundle: DisclosureRequest) -> Any:
     from consent.models import ConsentEvent, Contracting
     from disclosures.categories import category
     from disclosures.pdf import Pack, PackItem
-    from notes.models import SessionNote, SupervisionPoint
+    from notes.models import SessionNote
 
     client = bundle.client
     sar = SubjectAccessRequest.objects.filter(bundle=bundle).first()
@@ -776,7 +843,9 @@ def build_bundle(bundle: DisclosureRequest) -> Any:
             or "No consents have been recorded.",
         )
     )
-    points = SupervisionPoint.objects.filter(client=client).order_by("shared_at")
+    points = SupervisionPoint.objects.filter(
+        pk__in=bundle.bundle_points.values("point_id")
+    ).order_by("shared_at")
     if points.exists():
         sections.append(
             (

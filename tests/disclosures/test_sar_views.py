@@ -479,7 +479,7 @@ def test_withholding_needs_a_basis_and_a_recent_opinion_and_bad_choices_change_n
     cases = [
         (
             _choice(entries, **{f"decision-{second}": "withhold"}),
-            "Record why it would cause serious harm",
+            "Record why it is withheld",
         ),
         (
             _choice(
@@ -554,6 +554,34 @@ def test_a_valid_choice_is_saved_and_ids_from_elsewhere_are_ignored(
     assert form[f"decision-{entries[2].pk}"].value() == "include"
 
 
+def test_a_supervision_point_is_withheld_for_crime_on_the_page_and_the_review_shows_why(
+    browsers: Any, counsellor: User, client_record: Any, entries: list[Any], sar: Any
+) -> None:
+    from notes import services as note_services
+
+    point = note_services.share_supervision_point(
+        client_record, by=counsellor, text="Reported the cash to the NCA (PANGOLIN)."
+    )
+    subject_access.prepare_bundle(sar, by=counsellor)
+    content = page(browsers("counsellor").get(url("sar_content", sar.pk)))
+    assert "PANGOLIN" in content and f"decision-{point.pk}" in content
+    data = _choice(entries, **{f"decision-{point.pk}": "withhold_crime"})
+    assert "Record why it is withheld" in page(
+        browsers("counsellor").post(url("sar_content", sar.pk), data)
+    )
+    data[f"basis-{point.pk}"] = "It would reveal a report to the NCA"
+    response = browsers("counsellor").post(url("sar_content", sar.pk), data)
+    assert response.status_code == 302
+    held = Withholding.objects.get(request=fresh(sar).bundle)
+    assert (held.point_id, held.exemption, held.opinion_on) == (point.pk, "crime", None)
+    form = browsers("counsellor").get(url("sar_content", sar.pk)).context["form"]
+    assert form[f"decision-{point.pk}"].value() == "withhold_crime"
+
+    review = page(browsers("manager").get(url("sar_review", sar.pk)))
+    assert "Withheld: prevention or detection of crime" in review
+    assert "Supervision point" in review and "PANGOLIN" not in review
+
+
 # -- review and release ----------------------------------------------------------------------------
 
 
@@ -563,7 +591,7 @@ def _withhold_second(counsellor: User, sar: SubjectAccessRequest, entries: list[
         by=counsellor,
         include=[entries[0].pk],
         withhold={
-            str(entries[1].pk): subject_access.SeriousHarm(
+            str(entries[1].pk): subject_access.Withheld(
                 basis="Likely to cause serious harm",
                 opinion_by="Dr Rao",
                 opinion_on=timezone.localdate() - datetime.timedelta(days=10),

@@ -25,7 +25,7 @@ from disclosures.models import (
     SubjectAccessPause,
     SubjectAccessRequest,
 )
-from disclosures.subject_access import AccessRequestError, SeriousHarm
+from disclosures.subject_access import AccessRequestError, Withheld
 from notes import services as note_services
 from notes.services import EntryInput
 from practice.accounts.models import Role, User
@@ -293,18 +293,18 @@ def test_every_entry_goes_in_unless_withheld_with_a_basis(
 ) -> None:
     _, bundle = prepared
     before = set(bundle.items.values_list("entry_id", flat=True))
-    with pytest.raises(AccessRequestError, match="serious-harm"):
+    with pytest.raises(AccessRequestError, match="withheld under an exemption"):
         subject_access.choose_bundle_content(bundle, by=counsellor, include=[entries[0].pk])
     recent = timezone.localdate() - datetime.timedelta(days=30)
     old = subject_access.add_months(timezone.localdate(), -6) - datetime.timedelta(days=1)
     rest = [e.pk for e in subject_access.candidate_entries(bundle.client) if e.pk != entries[1].pk]
     rest.remove(entries[2].pk)
     for harm, message in (
-        (SeriousHarm(basis=" ", opinion_by="Dr Shah", opinion_on=recent), "basis"),
-        (SeriousHarm(basis="Risk of self-harm", opinion_by="", opinion_on=recent), "basis"),
-        (SeriousHarm(basis="Risk", opinion_by="Dr Shah", opinion_on=old), "six months"),
+        (Withheld(basis=" ", opinion_by="Dr Shah", opinion_on=recent), "basis"),
+        (Withheld(basis="Risk of self-harm", opinion_by="", opinion_on=recent), "basis"),
+        (Withheld(basis="Risk", opinion_by="Dr Shah", opinion_on=old), "six months"),
         (
-            SeriousHarm(
+            Withheld(
                 basis="Risk",
                 opinion_by="Dr Shah",
                 opinion_on=timezone.localdate() + datetime.timedelta(days=1),
@@ -398,9 +398,7 @@ def test_an_opinion_that_has_aged_past_six_months_blocks_release(
         bundle,
         by=counsellor,
         include=rest,
-        withhold={
-            str(entries[1].pk): SeriousHarm("Risk to health", "Dr Shah, psychiatrist", opinion)
-        },
+        withhold={str(entries[1].pk): Withheld("Risk to health", "Dr Shah, psychiatrist", opinion)},
     )
     later = timezone.now() + datetime.timedelta(days=20)
     with time_machine.travel(later), pytest.raises(services.ReleaseBlocked, match="six\\s+months"):
@@ -560,3 +558,82 @@ def test_a_disclosure_the_client_was_deliberately_not_told_about_stays_out_of_th
         services.release(req, by=counsellor)
     visible = RegisterEntry.objects.filter(client=client_record).visible_to_client()
     assert [entry.recipient for entry in visible] == ["Family Court Told"]
+
+
+# -- supervision points and the crime (tipping-off) exemption ----------------------------------
+
+REPORTED = "Considering a report to the NCA about the cash they mentioned (PANGOLIN)."
+KEPT_POINT = "Stuck on the grief work; bring to supervision."
+
+
+def test_supervision_points_go_in_unless_withheld_and_a_crime_withholding_needs_no_opinion(
+    counsellor: User, client_record: Any, entries: list[Any], reviewer: User
+) -> None:
+    kept = note_services.share_supervision_point(client_record, by=counsellor, text=KEPT_POINT)
+    reported = note_services.share_supervision_point(client_record, by=counsellor, text=REPORTED)
+    sar = _sar(counsellor, client_record)
+    bundle = subject_access.prepare_bundle(sar, by=counsellor)
+    assert set(bundle.bundle_points.values_list("point_id", flat=True)) == {kept.pk, reported.pk}
+    everything = [e.pk for e in subject_access.candidate_entries(client_record)]
+    ordinary = [e.pk for e in entries if not e.is_third_party]
+    rest = [pk for pk in everything if pk != entries[2].pk and pk != ordinary[0]]
+
+    # A point cannot be left unaccounted for, nor withheld without a basis.
+    with pytest.raises(AccessRequestError, match="Every supervision point"):
+        subject_access.choose_bundle_content(
+            bundle, by=counsellor, include=rest + [ordinary[0]], include_points=[kept.pk]
+        )
+    with pytest.raises(AccessRequestError, match="basis"):
+        subject_access.choose_bundle_content(
+            bundle,
+            by=counsellor,
+            include=rest + [ordinary[0]],
+            include_points=[kept.pk],
+            withhold_points={str(reported.pk): Withheld(" ", exemption="crime")},
+        )
+
+    crime = Withheld("Would reveal a report to the NCA (tipping off)", exemption="crime")
+    subject_access.choose_bundle_content(
+        bundle,
+        by=counsellor,
+        include=rest,
+        withhold={str(ordinary[0]): crime},
+        include_points=[kept.pk],
+        withhold_points={str(reported.pk): crime},
+    )
+    summary = subject_access.overview(bundle)
+    assert summary.points_included == 1
+    assert {(w.entry_id, w.point_id, w.exemption) for w in summary.withheld} == {
+        (ordinary[0], None, "crime"),
+        (None, reported.pk, "crime"),
+    }
+    released = subject_access.release_bundle(sar, by=reviewer)
+    snapshot = json.dumps(json.loads(released.document.content_json))
+    assert KEPT_POINT in snapshot
+    assert "PANGOLIN" not in snapshot
+    withheld_text = entries[0].text if entries[0].pk == ordinary[0] else entries[1].text
+    assert withheld_text not in snapshot
+
+
+def test_a_point_shared_after_the_bundle_was_prepared_blocks_release_until_chosen(
+    prepared: tuple[SubjectAccessRequest, DisclosureRequest],
+    counsellor: User,
+    client_record: Any,
+    reviewer: User,
+) -> None:
+    sar, bundle = prepared
+    late = note_services.share_supervision_point(client_record, by=counsellor, text=REPORTED)
+    with pytest.raises(services.ReleaseBlocked, match="supervision point"):
+        subject_access.release_bundle(sar, by=reviewer)
+    assert "PANGOLIN" not in json.dumps(
+        [item.heading for item in subject_access.build_bundle(bundle).items]
+    )
+    subject_access.choose_bundle_content(
+        bundle,
+        by=counsellor,
+        include=[i.entry_id for i in bundle.items.all()],
+        include_points=[],
+        withhold_points={str(late.pk): Withheld("Tipping off", exemption="crime")},
+    )
+    released = subject_access.release_bundle(sar, by=reviewer)
+    assert "PANGOLIN" not in released.document.content_json
