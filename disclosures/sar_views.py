@@ -273,10 +273,7 @@ def _remaining_extension(sar: SubjectAccessRequest) -> int:
 def _may_extend(sar: SubjectAccessRequest, today: datetime.date) -> bool:
     if not sar.is_open or _remaining_extension(sar) < 1:
         return False
-    first = add_months(sar.received_on, 1) + datetime.timedelta(
-        days=paused_days(sar.pause_spans(), today)
-    )
-    return sar.extension_months > 0 or today <= first
+    return subject_access.may_still_extend(sar, today)
 
 
 def _bundle_open(sar: SubjectAccessRequest) -> bool:

@@ -339,7 +339,7 @@ def extend(
     if months < 1 or total > MAX_EXTENSION_MONTHS:
         raise AccessRequestError("A request can be extended by at most two months in all.")
     today = timezone.localdate()
-    if today > _first_deadline(sar, today):
+    if not may_still_extend(sar, today):
         raise AccessRequestError(
             "An extension has to be made, and the client told, within the first month."
         )
@@ -352,8 +352,9 @@ def extend(
     return sar
 
 
-def _first_deadline(sar: SubjectAccessRequest, today: datetime.date) -> datetime.date:
-    return due_date(sar.received_on, pauses=sar.pause_spans(), today=today)
+def may_still_extend(sar: SubjectAccessRequest, today: datetime.date) -> bool:
+    """An extension is made, and the client told, within the first month (with pauses)."""
+    return today <= due_date(sar.received_on, pauses=sar.pause_spans(), today=today)
 
 
 @transaction.atomic

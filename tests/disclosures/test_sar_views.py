@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
@@ -404,6 +405,19 @@ def test_an_extension_after_the_first_month_is_refused_on_the_page(
     for data in ({"extend-months": "3", "extend-reason": "x"}, {"extend-months": "1"}):
         body = page(browser.post(url("sar_extend", sar.pk), data))
         assert "There is a problem" in body and state(sar) == before
+
+
+def test_once_extended_no_more_time_is_offered_after_the_first_month(
+    browsers: Any, as_user: Any, counsellor: User, client_record: Any
+) -> None:
+    received = timezone.localdate() - datetime.timedelta(days=20)
+    sar = record(counsellor, client_record, received_on=received)
+    subject_access.extend(sar, by=counsellor, months=1, reason="Many years of notes")
+    browser = browsers("counsellor")
+    assert url("sar_extend", sar.pk) in page(browser.get(url("sar_detail", sar.pk)))
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=15)):
+        later = as_user(counsellor)  # a new sign-in: sessions last twelve hours at most
+        assert url("sar_extend", sar.pk) not in page(later.get(url("sar_detail", sar.pk)))
 
 
 def test_pause_resume_and_close(browsers: Any, sar: SubjectAccessRequest) -> None:
