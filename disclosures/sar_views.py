@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clients.access import Purpose, can, caseload
 from disclosures import sar_access, services, subject_access
-from disclosures.deadlines import MAX_EXTENSION_MONTHS, add_months, paused_days
+from disclosures.deadlines import MAX_EXTENSION_MONTHS, add_months, clock_start, paused_days
 from disclosures.models import (
     DisclosureRequest,
     ReleasedDocument,
@@ -94,6 +94,7 @@ def _render_failed() -> type[Exception]:
 @dataclass(frozen=True)
 class Deadline:
     received: datetime.date
+    clock_started: datetime.date
     one_month: datetime.date
     extension_months: int
     extended_to: datetime.date
@@ -108,13 +109,15 @@ def deadline(sar: SubjectAccessRequest, today: datetime.date | None = None) -> D
     today = today or timezone.localdate()
     pauses = list(sar.pauses.all())
     due = sar.due_on(today)
+    started, later_pauses = clock_start(sar.received_on, sar.pause_spans(), today)
     return Deadline(
         received=sar.received_on,
-        one_month=add_months(sar.received_on, 1),
+        clock_started=started,
+        one_month=add_months(started, 1),
         extension_months=sar.extension_months,
-        extended_to=add_months(sar.received_on, 1 + sar.extension_months),
+        extended_to=add_months(started, 1 + sar.extension_months),
         pauses=pauses,
-        paused_days=paused_days([(p.started_on, p.ended_on) for p in pauses], today),
+        paused_days=paused_days(later_pauses, today),
         due=due,
         overdue=sar.is_overdue(today),
         days_left=(due - today).days,

@@ -48,6 +48,17 @@ def test_an_open_pause_counts_up_to_today() -> None:
     assert due_date(received, pauses=pauses, today=D(2026, 3, 15)) == D(2026, 4, 11)
 
 
+def test_waiting_for_identity_from_receipt_starts_the_month_on_the_reply() -> None:
+    received = D(2025, 1, 30)
+    verified = [(received, D(2025, 1, 31))]
+    assert due_date(received, pauses=verified) == D(2025, 2, 28)  # not 1 March
+    waiting = [(received, None)]
+    assert due_date(received, pauses=waiting, today=D(2025, 2, 10)) == D(2025, 3, 10)
+    # a later pause still adds its days
+    later = [*verified, (D(2025, 2, 10), D(2025, 2, 13))]
+    assert due_date(received, pauses=later, today=D(2025, 3, 1)) == D(2025, 3, 3)
+
+
 @given(st.dates(min_value=D(1990, 1, 1), max_value=D(2100, 12, 31)), st.integers(0, 2))
 def test_due_date_properties(received: datetime.date, extension: int) -> None:
     due = due_date(received, extension_months=extension)
