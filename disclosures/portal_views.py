@@ -137,6 +137,16 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
+def _audit_read(action: str, request: HttpRequest, target: Any) -> None:
+    record(
+        action,
+        by=_user(request),
+        target=target,
+        client_ref=target.client.reference,
+        request=request,
+    )
+
+
 # -- home ----------------------------------------------------------------------------------------
 
 
@@ -255,12 +265,20 @@ def consents(request: HttpRequest) -> HttpResponse:
         }
         for state in current_state(client)
     ]
+    waiting = portal_access.waiting_consents_for(client)
+    record(
+        "portal.consents.viewed",
+        by=_user(request),
+        client_ref=client.reference,
+        request=request,
+        data={"scopes": len(rows), "waiting": len(waiting)},
+    )
     return render(
         request,
         "disclosures/portal_consents.html",
         {
             "rows": rows,
-            "waiting": portal_access.waiting_consents_for(client),
+            "waiting": waiting,
             "portal_section": "consents",
         },
     )
@@ -286,6 +304,8 @@ def consent_sign(request: HttpRequest, prepared_id: uuid.UUID) -> HttpResponse:
         else:
             messages.success(request, _("Thank you. Your consent is recorded."))
             return redirect("portal:consents")
+    else:
+        _audit_read("portal.prepared_consent.viewed", request, prepared)
     return render(
         request,
         "disclosures/portal_consent_sign.html",
@@ -311,6 +331,8 @@ def consent_withdraw(request: HttpRequest, consent_id: uuid.UUID) -> HttpRespons
         else:
             messages.success(request, _("Your consent is withdrawn. It took effect straight away."))
             return redirect("portal:consents")
+    else:
+        _audit_read("portal.consent.viewed", request, consent)
     scope = Scope(consent.scope)
     meaning = str(WITHDRAWAL_MEANING.get(scope, ""))
     if scope == Scope.DISCLOSURE:
@@ -394,6 +416,13 @@ def requests(request: HttpRequest) -> HttpResponse:
             }
         )
     has_open = any(row["sar"].is_open for row in rows)
+    record(
+        "portal.requests.viewed",
+        by=user,
+        client_ref=client.reference,
+        request=request,
+        data={"requests": len(rows)},
+    )
     return render(
         request,
         "disclosures/portal_requests.html",

@@ -680,3 +680,35 @@ def test_a_prepared_consent_past_its_end_date_is_not_offered(
     assert url("consent_sign", prepared.pk) not in browser.get(url("consents")).content.decode()
     assert url("consent_sign", prepared.pk) not in browser.get(url("home")).content.decode()
     assert browser.get(url("consent_sign", prepared.pk)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_reading_consents_and_requests_is_audited_with_ids_and_counts_only(
+    prepared: PreparedConsent, counsellor: User, client_record: Client, jordan: User
+) -> None:
+    given = consent_services.grant(
+        client_record, by=counsellor, scope="training", evidence="signed_form", upload=upload()
+    )
+    browser = verified_client(jordan)
+    for name, args in [
+        ("consents", []),
+        ("requests", []),
+        ("consent_sign", [prepared.pk]),
+        ("consent_withdraw", [given.pk]),
+    ]:
+        assert browser.get(url(name, *args)).status_code == 200
+    events = {
+        e.action: e
+        for e in AuditEvent.objects.filter(actor_id=jordan.pk, action__startswith="portal.")
+    }
+    assert {
+        "portal.consents.viewed",
+        "portal.requests.viewed",
+        "portal.prepared_consent.viewed",
+        "portal.consent.viewed",
+    } <= set(events)
+    assert events["portal.prepared_consent.viewed"].target_id == str(prepared.pk)
+    assert events["portal.consent.viewed"].target_id == str(given.pk)
+    for event in events.values():
+        assert event.client_ref == client_record.reference
+        assert "Dr Patel" not in repr(event.data) and "Jordan" not in repr(event.data)
