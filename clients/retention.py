@@ -301,6 +301,11 @@ class ProcessNotesDue:
     supervised_on: datetime.date
     member_ids: tuple[uuid.UUID, ...]  # whose legal holds apply
     held: bool = False
+    awaiting_access: bool = False  # a member's request for their records is open
+
+    @property
+    def kept(self) -> bool:
+        return self.held or self.awaiting_access
 
 
 _process_note_planner: Callable[[datetime.date], list[ProcessNotesDue]] | None = None
@@ -317,15 +322,40 @@ def register_process_note_retention(
     _process_note_planner, _process_note_destroyer = planner, destroyer
 
 
+_process_note_keepers: list[Callable[[set[uuid.UUID]], set[uuid.UUID]]] = []
+
+
+def register_process_note_keeper(keeper: Callable[[set[uuid.UUID]], set[uuid.UUID]]) -> None:
+    """Apps to the left plug in here: given client ids, which of them must keep their due
+    process notes for now (disclosures: while their request for their records is open)."""
+    if keeper not in _process_note_keepers:
+        _process_note_keepers.append(keeper)
+
+
+def awaiting_access(client_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    ids = set(client_ids)
+    return set().union(*(keeper(ids) for keeper in _process_note_keepers)) if ids else set()
+
+
 def process_notes_due(today: datetime.date | None = None) -> list[ProcessNotesDue]:
-    """Due process notes, each group marked ``held`` when a legal hold stops it."""
+    """Due process notes, each group marked ``held`` when a legal hold stops it, and
+    ``awaiting_access`` while a member's request for their records is open: what they asked
+    for is what was held then, and a bundle already approved must not change under it."""
     if _process_note_planner is None:
         return []
     today = today or timezone.localdate()
     plans = _process_note_planner(today)
     scopes = {plan: hold_scope(plan.member_ids) for plan in plans}
     held = held_client_ids(set().union(*scopes.values()))
-    return [replace(plan, held=bool(held & scopes[plan])) for plan in plans]
+    asking = awaiting_access({m for plan in plans for m in plan.member_ids})
+    return [
+        replace(
+            plan,
+            held=bool(held & scopes[plan]),
+            awaiting_access=bool(asking & set(plan.member_ids)),
+        )
+        for plan in plans
+    ]
 
 
 def manager_summary(today: datetime.date | None = None) -> dict[str, int]:
@@ -337,8 +367,8 @@ def manager_summary(today: datetime.date | None = None) -> dict[str, int]:
     return {
         "cases_due_for_approval": sum(1 for case in due if not case.held),
         "cases_due_but_held": sum(1 for case in due if case.held),
-        "process_notes_due": sum(len(p.note_ids) for p in notes if not p.held),
-        "process_notes_held": sum(len(p.note_ids) for p in notes if p.held),
+        "process_notes_due": sum(len(p.note_ids) for p in notes if not p.kept),
+        "process_notes_held": sum(len(p.note_ids) for p in notes if p.kept),
         "open_erasure_requests": ErasureRequest.objects.filter(
             status=ErasureRequest.Status.OPEN
         ).count(),
@@ -697,6 +727,8 @@ def destroy_process_notes(due: ProcessNotesDue, *, by: Any = None) -> Destructio
         lock_for_destruction(due.member_ids)
         if held_client_ids(hold_scope(due.member_ids)):
             raise HeldError(f"A legal hold stands: process notes of {due.subject_reference}.")
+        if awaiting_access(due.member_ids):
+            raise HeldError(f"A request for records is open: {due.subject_reference}.")
         client = (
             Client.objects.filter(pk=due.subject_id).first()
             if due.subject_kind == "client"
@@ -780,6 +812,8 @@ def apply_retention(
         detail = f"{len(due.note_ids)} process note(s); supervision on {due.supervised_on}"
         if due.held:
             report.add("held", "process_notes", due.subject_reference, detail)
+        elif due.awaiting_access:
+            report.add("kept_for_access", "process_notes", due.subject_reference, detail)
         elif dry_run:
             report.add("would_destroy", "process_notes", due.subject_reference, detail)
         else:

@@ -10,6 +10,8 @@ bundles) go with their requests.
 
 from __future__ import annotations
 
+import uuid
+
 from clients.models import Client, JointCase
 from clients.retention import destroy_rows
 from disclosures.models import DisclosureRequest, RegisterEntry, SubjectAccessRequest
@@ -22,3 +24,13 @@ def destroy_client_disclosures(client: Client, joint_cases: list[JointCase]) -> 
     destroy_rows(SubjectAccessRequest.objects.filter(client=client))
     destroy_rows(RegisterEntry.objects.filter(client=client))
     destroy_rows(DisclosureRequest.objects.filter(client=client))
+
+
+def clients_awaiting_access(client_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Clients whose request for their records is still open (or paused)."""
+    return set(
+        SubjectAccessRequest.objects.filter(
+            client_id__in=client_ids,
+            status__in=[SubjectAccessRequest.Status.OPEN, SubjectAccessRequest.Status.PAUSED],
+        ).values_list("client_id", flat=True)
+    )

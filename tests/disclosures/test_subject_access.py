@@ -637,3 +637,33 @@ def test_a_point_shared_after_the_bundle_was_prepared_blocks_release_until_chose
     )
     released = subject_access.release_bundle(sar, by=reviewer)
     assert "PANGOLIN" not in released.document.content_json
+
+
+def test_process_notes_stay_while_the_request_for_records_is_open(
+    counsellor: User, client_record: Any, entries: list[Any], reviewer: User
+) -> None:
+    from notes.models import SessionNote
+    from tests.clients.retention_helpers import on, run
+    from tests.notes.conftest import write_note
+
+    session_day = timezone.localdate() - datetime.timedelta(days=10)
+    with on(session_day):
+        note = write_note(
+            counsellor, client=client_record, kind="process", session_date=session_day
+        )
+    sar = _sar(counsellor, client_record)
+    subject_access.prepare_bundle(sar, by=counsellor)
+    note_services.record_supervision(
+        by=counsellor,
+        counsellor=counsellor,
+        held_on=session_day + datetime.timedelta(days=1),
+        cases=[client_record],
+    )
+    kept = "Kept (their request for their records is open): process notes of"
+    assert f"{kept} {client_record.reference}" in run()
+    assert SessionNote.objects.filter(pk=note.pk).exists()
+
+    released = subject_access.release_bundle(sar, by=reviewer)
+    assert note.entries.first().text in released.document.content_json
+    assert f"Destroyed: process notes of {client_record.reference}" in run()
+    assert not SessionNote.objects.filter(pk=note.pk).exists()

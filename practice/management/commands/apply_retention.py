@@ -24,6 +24,7 @@ _WORDS = {
     "destroyed": "Destroyed",
     "would_destroy": "Would destroy",
     "held": "Kept (legal hold)",
+    "kept_for_access": "Kept (their request for their records is open)",
     "failed": "FAILED (will be finished by the next run)",
     "awaiting_approval": "Due, waiting for a manager's approval",
     "needs_birth_date": "Cannot work out when it is due (no date of birth)",
