@@ -348,9 +348,11 @@ def place_legal_hold(
         raise ClientError("Only a service manager places a legal hold by hand.")
     if not reason.strip():
         raise ClientError("Give the reason for the legal hold.")
-    # The lock every destruction step takes before it looks for holds (lock_for_destruction):
-    # a hold placed now is seen by the next step, or waits for the current one to finish.
-    list(Client.objects.select_for_update().filter(pk=client.pk).values("pk"))
+    from clients import retention
+
+    # The lock every destruction step takes before it looks for holds: a hold placed now is
+    # seen by the next step, or waits for the current one to finish.
+    retention.lock_for_destruction([client.pk])
     shredded = DestructionRecord.objects.filter(
         subject_id=client.pk, kind=DestructionRecord.Kind.CASE, keys_shredded__gt=0
     )

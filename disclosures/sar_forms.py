@@ -317,16 +317,13 @@ class BundleContentForm(forms.Form):
         return str(self.cleaned_data.get(self.names(item)["decision"]) or "")
 
     def _withheld(self, item: NoteEntry | SupervisionPoint) -> Withheld:
+        # The opinion is kept only for the serious-harm exemption; the service sees to that.
         name = self.names(item)
-        decision = self._decision(item)
-        serious_harm = decision == WITHHOLD
         return Withheld(
             basis=(self.cleaned_data.get(name["basis"]) or "").strip(),
-            opinion_by=(self.cleaned_data.get(name["opinion_by"]) or "").strip()
-            if serious_harm
-            else "",
-            opinion_on=self.cleaned_data.get(name["opinion_on"]) if serious_harm else None,
-            exemption=EXEMPTIONS[decision],
+            opinion_by=(self.cleaned_data.get(name["opinion_by"]) or "").strip(),
+            opinion_on=self.cleaned_data.get(name["opinion_on"]),
+            exemption=EXEMPTIONS[self._decision(item)],
         )
 
     def include(self) -> list[uuid.UUID]:
